@@ -1,0 +1,33 @@
+# schemakit - PGXS build.  `make`, `make install`, `make installcheck` work
+# the PGXS way; `test/run` runs every suite in a throwaway cluster.
+EXTENSION   = schemakit
+EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+MODULE_big  = schemakit
+CORE_SRCS   = $(sort $(wildcard src/core/*.c))
+OBJS        = $(CORE_SRCS:.c=.o) $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA        = $(sort $(wildcard sql/$(EXTENSION)--*.sql))
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS   = -std=gnu99 -Wall -Wextra -Werror
+
+# pg_regress: inputs in test/sql, expected outputs in the top-level expected/.
+# Up to PG 15 pg_regress looks for expected files in the output directory
+# (here, the top level) first; PG 16 added --expecteddir for the same.
+REGRESS      = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+ifeq ($(shell test $(VERSION_NUM) -ge 160000 2>/dev/null && echo yes),yes)
+REGRESS_OPTS += --expecteddir=.
+endif
+
+EXTRA_CLEAN += results regression.diffs regression.out test/unit/build
+
+# C core: unit tests under sanitizers, and bounded libFuzzer runs.
+.PHONY: unit fuzz
+unit:
+	$(MAKE) -C test/unit run
+fuzz:
+	$(MAKE) -C test/unit fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)

@@ -1,0 +1,77 @@
+# test/lib/tap.sh - TAP output for the scripted suites (sourced, not run).
+#
+# Every scripted suite prints TAP ("ok N - ...", "not ok N - ...") so the
+# runner counts individual assertions.  Connection settings come from the
+# environment pg_virtualenv sets (PGHOST, PGPORT, PGUSER, PGPASSWORD).
+
+SK_ROOT=${SK_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+_tap_n=0
+_tap_failed=0
+
+# pass/fail with a description; diagnostics go to stdout as "# " lines.
+pass() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1"; }
+fail() {
+    _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1))
+    echo "not ok $_tap_n - $1"
+    shift
+    for line in "$@"; do printf '%s\n' "$line" | sed 's/^/#   /'; done
+}
+
+# is GOT EXPECTED DESCRIPTION
+is() {
+    if [ "$1" == "$2" ]; then pass "$3"; else fail "$3" "got:      $1" "expected: $2"; fi
+}
+
+# isnt GOT UNEXPECTED DESCRIPTION
+isnt() {
+    if [ "$1" != "$2" ]; then pass "$3"; else fail "$3" "got the value it must not be: $1"; fi
+}
+
+# like GOT EXTENDED-REGEX DESCRIPTION
+like() {
+    if printf '%s' "$1" | grep -Eq -- "$2"; then pass "$3"; else fail "$3" "got:      $1" "expected to match: $2"; fi
+}
+
+# ok_cmd DESCRIPTION COMMAND...: passes when the command exits 0.
+ok_cmd() {
+    local desc=$1; shift
+    local out
+    if out=$("$@" 2>&1); then pass "$desc"; else fail "$desc" "$out"; fi
+}
+
+# done_testing: prints the plan; exit status tells prove whether all passed.
+done_testing() {
+    echo "1..$_tap_n"
+    [ "$_tap_failed" -eq 0 ]
+}
+
+# psql against database $1, unaligned, tuples only, stopping at the first error.
+sql() {
+    local db=$1; shift
+    psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" "$@"
+}
+
+# sqlstate DB QUERY: runs QUERY and prints the SQLSTATE it raised ("00000" if none).
+sqlstate() {
+    local out
+    out=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -d "$1" -c "$2" 2>&1)
+    if [ $? -eq 0 ]; then echo 00000; return; fi
+    printf '%s\n' "$out" | sed -n 's/^.*ERROR:  \([0-9A-Z]\{5\}\): .*$/\1/p' | head -n1
+}
+
+# fresh_db NAME [VERSION]: drops and recreates NAME with schemakit installed.
+fresh_db() {
+    dropdb --if-exists -q "$1"
+    createdb -q "$1"
+    if [ -n "${2:-}" ]; then
+        sql "$1" -c "CREATE EXTENSION schemakit VERSION '$2'" >/dev/null
+    else
+        sql "$1" -c "CREATE EXTENSION schemakit" >/dev/null
+    fi
+}
+
+# run_as_cluster_owner CMD...: pg_ctl and friends must run as the OS user that
+# owns the data directory; under pg_virtualenv as root that is "postgres".
+run_as_cluster_owner() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
