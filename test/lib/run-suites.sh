@@ -48,7 +48,7 @@ for suite in "${suites[@]}"; do
             regress_tap | tee "$log"; st=${PIPESTATUS[0]};;
         pgtap)
             db=schemakit_pgtap
-            dropdb --if-exists -q "$db"; createdb -q "$db"
+            dropdb --if-exists "$db"; createdb "$db"
             psql -X -q -d "$db" -c "CREATE EXTENSION pgtap; CREATE EXTENSION schemakit;" >/dev/null
             pg_prove -v -d "$db" test/pgtap/*.sql 2>&1 | tee "$log"; st=${PIPESTATUS[0]};;
         scripts)

@@ -61,8 +61,8 @@ sqlstate() {
 
 # fresh_db NAME [VERSION]: drops and recreates NAME with schemakit installed.
 fresh_db() {
-    dropdb --if-exists -q "$1"
-    createdb -q "$1"
+    dropdb --if-exists "$1" 2>/dev/null
+    createdb "$1"
     if [ -n "${2:-}" ]; then
         sql "$1" -c "CREATE EXTENSION schemakit VERSION '$2'" >/dev/null
     else
