@@ -52,7 +52,7 @@ for suite in "${suites[@]}"; do
             psql -X -q -d "$db" -c "CREATE EXTENSION pgtap; CREATE EXTENSION schemakit;" >/dev/null
             pg_prove -v -d "$db" test/pgtap/*.sql 2>&1 | tee "$log"; st=${PIPESTATUS[0]};;
         scripts)
-            prove -v test/scripts/*.sh 2>&1 | tee "$log"; st=${PIPESTATUS[0]};;
+            prove -v ${SK_SCRIPTS:-test/scripts/*.sh} 2>&1 | tee "$log"; st=${PIPESTATUS[0]};;
         *)
             echo "unknown suite: $suite" | tee "$log"; st=1;;
     esac
