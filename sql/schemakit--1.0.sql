@@ -74,10 +74,10 @@ LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION schemakit.random_token(integer) IS
 'nbytes (16..1024) CSPRNG bytes as unpadded base64url';
 
--- Internal: did public_id() just produce this value in this backend?
-CREATE FUNCTION schemakit._public_id_generated(id text)
+-- Internal: did public_id() just produce this value here?  True once, then forgotten.
+CREATE FUNCTION schemakit._public_id_take(id text)
 RETURNS boolean
-AS 'MODULE_PATHNAME', 'schemakit_public_id_generated'
+AS 'MODULE_PATHNAME', 'schemakit_public_id_take'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 
 -------------------------------------------------------------------------------
@@ -229,11 +229,13 @@ AS $$
 DECLARE
     default_expr text;
 BEGIN
+    -- Taken before anything else: the marker vouches for this row only.
+    IF NOT schemakit._public_id_take(NEW.public_id) THEN
+        RETURN NEW;
+    END IF;
     FOR attempt IN 1..32 LOOP
         IF NOT EXISTS (SELECT 1 FROM schemakit.snippets s
-                        WHERE s.public_id = NEW.public_id)
-           OR NOT schemakit._public_id_generated(NEW.public_id)
-        THEN
+                        WHERE s.public_id = NEW.public_id) THEN
             RETURN NEW;
         END IF;
         IF default_expr IS NULL THEN
@@ -245,6 +247,7 @@ BEGIN
              WHERE d.adrelid = TG_RELID AND a.attname = 'public_id';
         END IF;
         EXECUTE 'SELECT ' || default_expr INTO NEW.public_id;
+        PERFORM schemakit._public_id_take(NEW.public_id);
     END LOOP;
     RETURN NEW;
 END

@@ -14,7 +14,7 @@
 #include "schemakit.h"
 
 PG_FUNCTION_INFO_V1(schemakit_public_id);
-PG_FUNCTION_INFO_V1(schemakit_public_id_generated);
+PG_FUNCTION_INFO_V1(schemakit_public_id_take);
 PG_FUNCTION_INFO_V1(schemakit_random_code);
 PG_FUNCTION_INFO_V1(schemakit_random_token);
 
@@ -31,9 +31,10 @@ typedef struct AlphabetCache
 } AlphabetCache;
 
 /*
- * The last ID this backend generated.  The snippets trigger asks whether a
- * colliding ID came from public_id() (then it draws another) or from the
- * caller (then the unique index reports the conflict, as it should).
+ * The last ID this backend generated, until the snippets trigger takes it.
+ * The trigger asks whether the ID of the row being inserted came from
+ * public_id() (a collision then draws another) or from the caller (the
+ * unique index then reports the conflict, as it should).
  */
 static char last_id[SK_PUBLIC_ID_MAX_SIZE * SK_SYMBOL_MAX_BYTES];
 static int	last_id_len = -1;
@@ -158,17 +159,22 @@ schemakit_public_id(PG_FUNCTION_ARGS)
 }
 
 /*
- * _public_id_generated(id): true when id is exactly the value public_id()
- * most recently returned in this backend.
+ * _public_id_take(id): true when id is exactly the value public_id() most
+ * recently returned in this backend, and forgets that value, so one
+ * generated ID vouches for one insert only: inserting the same value again
+ * explicitly is the caller's own ID and must conflict, not be replaced.
  */
 Datum
-schemakit_public_id_generated(PG_FUNCTION_ARGS)
+schemakit_public_id_take(PG_FUNCTION_ARGS)
 {
 	text	   *id = PG_GETARG_TEXT_PP(0);
 	int			len = VARSIZE_ANY_EXHDR(id);
+	bool		match;
 
-	PG_RETURN_BOOL(last_id_len >= 0 && len == last_id_len &&
-				   memcmp(VARDATA_ANY(id), last_id, len) == 0);
+	match = last_id_len >= 0 && len == last_id_len &&
+		memcmp(VARDATA_ANY(id), last_id, len) == 0;
+	last_id_len = -1;
+	PG_RETURN_BOOL(match);
 }
 
 /* random_code(digits): a uniform decimal code, leading zeros kept. */

@@ -8,8 +8,6 @@
 
 #include "schemakit.h"
 
-PG_MODULE_MAGIC;
-
 static SkRandom rng;
 static bool rng_ready = false;
 

@@ -6,6 +6,14 @@
 
 #include "core/sk_random.h"
 
+/* Shortest accepted schemakit.code_hmac_key, in bytes. */
+#define SCHEMAKIT_MIN_KEY_LEN 32
+
+extern char *schemakit_code_hmac_key;
+extern int	schemakit_email_code_issue_limit;
+extern int	schemakit_email_code_verify_limit;
+extern int	schemakit_email_code_window;
+
 extern SkRandom *schemakit_rng(void);
 extern void schemakit_random_bytes(void *out, size_t n);
 extern void schemakit_random_failed(void) pg_attribute_noreturn();

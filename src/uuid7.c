@@ -44,7 +44,6 @@ schemakit_uuidv7(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *u = (pg_uuid_t *) palloc(sizeof(pg_uuid_t));
 
-	(void) fcinfo;				/* no arguments */
 	if (!sk_uuid7_next(&uuid7_state, unix_now_ns(), schemakit_rng(),
 					   MyProcPid, u->data))
 		schemakit_random_failed();

@@ -30,7 +30,8 @@ sk_utf8_mblen(const char *s)
  * Splits s into symbols and checks the rules an unbiased generator needs:
  * 2..256 distinct symbols.  Distinctness matters because a repeated symbol
  * would be drawn twice as often as the others.  On SK_ALPHABET_DUPLICATE,
- * *dup_index (if given) is the 0-based index of the second occurrence.
+ * *dup_index (if given) is the 0-based index of the second occurrence, and
+ * off[] is valid up to and including that symbol, so it can be printed.
  */
 SkAlphabetStatus
 sk_alphabet_parse(SkAlphabet *a, const char *s, size_t len, sk_mblen_fn mblen,
@@ -49,6 +50,7 @@ sk_alphabet_parse(SkAlphabet *a, const char *s, size_t len, sk_mblen_fn mblen,
 	{
 		int			clen = mblen(s + pos);
 
+		a->nsymbols = n;
 		if (clen < 1 || clen > SK_SYMBOL_MAX_BYTES || (size_t) clen > len - pos)
 			return SK_ALPHABET_BAD_ENCODING;
 		if (n == SK_ALPHABET_MAX_SYMBOLS)
@@ -66,6 +68,9 @@ sk_alphabet_parse(SkAlphabet *a, const char *s, size_t len, sk_mblen_fn mblen,
 
 			if (seen[c >> 3] & (1 << (c & 7)))
 			{
+				/* callers print the duplicate: its end must be set */
+				a->off[n + 1] = (unsigned short) (out + 1);
+				a->nsymbols = n + 1;
 				if (dup_index)
 					*dup_index = n;
 				return SK_ALPHABET_DUPLICATE;

@@ -1,0 +1,94 @@
+/*
+ * schemakit.c - module entry point and the configuration parameters.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "schemakit.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+char	   *schemakit_code_hmac_key = NULL;
+int			schemakit_email_code_issue_limit = 5;
+int			schemakit_email_code_verify_limit = 10;
+int			schemakit_email_code_window = 900;
+
+/*
+ * The code-hashing key must not travel in a dump.  Settings made with
+ * ALTER DATABASE/ROLE ... SET are stored in the catalog and come out of
+ * pg_dumpall and pg_dump --create, so only postgresql.conf, ALTER SYSTEM,
+ * the command line, or a superuser's own session may set it.  A short key
+ * is refused: it would make the HMAC guessable.
+ */
+static bool
+check_code_hmac_key(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	if (source == PGC_S_GLOBAL || source == PGC_S_DATABASE ||
+		source == PGC_S_USER || source == PGC_S_DATABASE_USER ||
+		source == PGC_S_TEST)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("schemakit.code_hmac_key cannot be set per database or per role");
+		GUC_check_errdetail("Such settings are stored in the catalog and would travel in a dump.");
+		GUC_check_errhint("Set it in postgresql.conf or with ALTER SYSTEM.");
+		return false;
+	}
+	if (strlen(*newval) < SCHEMAKIT_MIN_KEY_LEN)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("schemakit.code_hmac_key must be at least %d characters long",
+						 SCHEMAKIT_MIN_KEY_LEN);
+		GUC_check_errhint("Use a random value, e.g. the output of: openssl rand -hex 32");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Parameters are superuser-settable (PGC_SUSET): an application role must
+ * not be able to lift its own issuance limits or read the key.
+ */
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("schemakit.code_hmac_key",
+							   "Key for the HMAC under which email codes are stored.",
+							   "Unset: a random per-database key that pg_dump does not copy is used.",
+							   &schemakit_code_hmac_key,
+							   "",
+							   PGC_SUSET,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   check_code_hmac_key, NULL, NULL);
+	DefineCustomIntVariable("schemakit.email_code_issue_limit",
+							"Most email codes issued for one address per window.",
+							NULL,
+							&schemakit_email_code_issue_limit,
+							5, 1, 1000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("schemakit.email_code_verify_limit",
+							"Most failed code verifications for one address per window.",
+							NULL,
+							&schemakit_email_code_verify_limit,
+							10, 1, 10000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("schemakit.email_code_window",
+							"Length of the window the email code limits count over.",
+							NULL,
+							&schemakit_email_code_window,
+							900, 1, 86400,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("schemakit");
+#else
+	EmitWarningsOnPlaceholders("schemakit");
+#endif
+}
