@@ -7,6 +7,16 @@ SET search_path = pg_catalog;
 \pset format unaligned
 \pset tuples_only on
 
+-- ACLs are compared by meaning: NULL (the default) equals the same grants
+-- written out, and entries are sorted.
+CREATE FUNCTION pg_temp.acl_text(acl aclitem[], kind text, owner oid) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(string_agg(x, ',' ORDER BY x), '-')
+      FROM (SELECT CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE e.grantee::regrole::text END
+                   || ':' || e.privilege_type || CASE WHEN e.is_grantable THEN '*' ELSE '' END AS x
+              FROM aclexplode(coalesce(acl, acldefault(kind::"char", owner))) e) s
+$$;
+
 WITH ext AS (
     SELECT oid, extversion, extconfig, extcondition
       FROM pg_extension WHERE extname = 'schemakit'
@@ -18,11 +28,11 @@ WITH ext AS (
 SELECT line FROM (
     SELECT 'extension|' || e.extversion AS line FROM ext e
     UNION ALL
-    SELECT 'schema-acl|' || coalesce(n.nspacl::text, '-')
+    SELECT 'schema-acl|' || pg_temp.acl_text(n.nspacl, 'n', n.nspowner)
       FROM pg_namespace n, ns WHERE n.oid = ns.oid
     UNION ALL
     SELECT 'relation|' || c.relname || '|' || c.relkind::text || '|' || c.relpersistence::text
-           || '|acl=' || coalesce(c.relacl::text, '-')
+           || '|acl=' || pg_temp.acl_text(c.relacl, CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END, c.relowner)
            || '|comment=' || coalesce(obj_description(c.oid, 'pg_class'), '-')
       FROM rels c
     UNION ALL
@@ -60,7 +70,7 @@ SELECT line FROM (
            || '|volatile=' || p.provolatile::text || '|parallel=' || p.proparallel::text
            || '|strict=' || p.proisstrict || '|secdef=' || p.prosecdef
            || '|config=' || coalesce(p.proconfig::text, '-')
-           || '|acl=' || coalesce(p.proacl::text, '-')
+           || '|acl=' || pg_temp.acl_text(p.proacl, 'f', p.proowner)
            || '|comment=' || coalesce(obj_description(p.oid, 'pg_proc'), '-')
            || '|md5=' || md5(pg_get_functiondef(p.oid))
       FROM pg_proc p, ns, pg_language l
@@ -76,9 +86,16 @@ SELECT line FROM (
            unnest(e.extconfig, e.extcondition) AS cfg (rel, cond)
     UNION ALL
     SELECT 'init-priv|' || pg_describe_object(ip.classoid, ip.objoid, ip.objsubid)
-           || '|' || ip.privtype::text || '|' || ip.initprivs::text
+           || '|' || ip.privtype::text || '|' || pg_temp.acl_text(ip.initprivs, 'f', 10)
       FROM pg_init_privs ip
       JOIN pg_depend d ON d.classid = ip.classoid AND d.objid = ip.objoid
       JOIN ext e ON d.refobjid = e.oid AND d.deptype = 'e'
+      LEFT JOIN pg_proc p ON ip.classoid = 'pg_proc'::regclass AND p.oid = ip.objoid
+      LEFT JOIN pg_class c ON ip.classoid = 'pg_class'::regclass AND c.oid = ip.objoid
+     -- an initial privilege equal to the default is no privilege change at all
+     WHERE pg_temp.acl_text(ip.initprivs, 'f', 10) IS DISTINCT FROM
+           CASE WHEN p.oid IS NOT NULL THEN pg_temp.acl_text(NULL, 'f', p.proowner)
+                WHEN c.oid IS NOT NULL THEN pg_temp.acl_text(NULL, CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END, c.relowner)
+           END
 ) facts
 ORDER BY line;
