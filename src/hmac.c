@@ -107,6 +107,12 @@ schemakit_code_hmac(PG_FUNCTION_ARGS)
 
 	if (schemakit_code_hmac_key != NULL && schemakit_code_hmac_key[0] != '\0')
 	{
+		if (!schemakit_preloaded)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("schemakit.code_hmac_key is set but schemakit is not preloaded"),
+					 errdetail("Until the library is loaded in a session, any role can read the key with SHOW."),
+					 errhint("Add schemakit to shared_preload_libraries and restart the server.")));
 		key = (const uint8 *) schemakit_code_hmac_key;
 		keylen = strlen(schemakit_code_hmac_key);
 	}

@@ -4,6 +4,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "schemakit.h"
@@ -16,6 +17,7 @@ char	   *schemakit_code_hmac_key = NULL;
 int			schemakit_email_code_issue_limit = 5;
 int			schemakit_email_code_verify_limit = 10;
 int			schemakit_email_code_window = 900;
+bool		schemakit_preloaded = false;
 
 /*
  * The code-hashing key must not travel in a dump.  Settings made with
@@ -57,6 +59,13 @@ check_code_hmac_key(char **newval, void **extra, GucSource source)
 void
 _PG_init(void)
 {
+	/*
+	 * Only a library loaded at server start defines its settings before any
+	 * session runs; loaded later, a key from postgresql.conf sits in an
+	 * unprotected placeholder that every role can SHOW until the load.
+	 */
+	schemakit_preloaded = process_shared_preload_libraries_in_progress;
+
 	DefineCustomStringVariable("schemakit.code_hmac_key",
 							   "Key for the HMAC under which email codes are stored.",
 							   "Unset: a random per-database key that pg_dump does not copy is used.",

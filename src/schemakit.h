@@ -13,6 +13,7 @@ extern char *schemakit_code_hmac_key;
 extern int	schemakit_email_code_issue_limit;
 extern int	schemakit_email_code_verify_limit;
 extern int	schemakit_email_code_window;
+extern bool schemakit_preloaded;
 
 extern SkRandom *schemakit_rng(void);
 extern void schemakit_random_bytes(void *out, size_t n);

@@ -4,7 +4,6 @@
 #include "sk_uuid7.h"
 
 #define NS_PER_MS INT64_C(1000000)
-#define UNIX_TS_MS_MAX ((INT64_C(1) << 48) - 1)
 
 /* A fresh state has no previous timestamp, so the first value uses the clock. */
 void
@@ -38,12 +37,16 @@ sk_uuid7_next(SkUuid7State *st, int64_t now_ns, SkRandom *r, long pid,
 		st->last_ns = INT64_MIN;
 		st->owner = pid;
 	}
-	if (st->last_ns != INT64_MIN && ns < st->last_ns + SK_UUID7_STEP_NS)
-		ns = st->last_ns + SK_UUID7_STEP_NS;
+	if (st->last_ns != INT64_MIN)
+	{
+		/* int64 nanoseconds end in 2262, long before 48-bit milliseconds do */
+		if (st->last_ns > INT64_MAX - SK_UUID7_STEP_NS)
+			return false;
+		if (ns - st->last_ns < SK_UUID7_STEP_NS)
+			ns = st->last_ns + SK_UUID7_STEP_NS;
+	}
 
 	ms = ns / NS_PER_MS;
-	if (ms > UNIX_TS_MS_MAX)
-		return false;
 	frac = (unsigned int) (((ns % NS_PER_MS) * 4096) / NS_PER_MS);
 
 	if (!sk_random_bytes(r, pid, out + 8, 8))

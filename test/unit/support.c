@@ -1,0 +1,156 @@
+/*
+ * support.c - reference base64 and the fallback entropy source.
+ */
+#include "support.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+static const char ref_std[] =
+"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/*
+ * Padded standard base64 (RFC 4648 section 4), written independently of
+ * PostgreSQL's coder so the tests can check pg_b64_encode against it and
+ * still run where libpgcommon is missing.  Returns the length, or -1 when
+ * dst is too small.
+ */
+int
+ref_b64_encode(const unsigned char *src, int len, char *dst, int dstlen)
+{
+	int			o = 0;
+
+	if (len < 0 || dstlen < (len + 2) / 3 * 4)
+		return -1;
+	for (int i = 0; i < len; i += 3)
+	{
+		unsigned int v = (unsigned int) src[i] << 16;
+		int			rest = len - i;
+
+		if (rest > 1)
+			v |= (unsigned int) src[i + 1] << 8;
+		if (rest > 2)
+			v |= src[i + 2];
+		dst[o++] = ref_std[(v >> 18) & 63];
+		dst[o++] = ref_std[(v >> 12) & 63];
+		dst[o++] = rest > 1 ? ref_std[(v >> 6) & 63] : '=';
+		dst[o++] = rest > 2 ? ref_std[v & 63] : '=';
+	}
+	return o;
+}
+
+/* Value of one standard base64 character, or -1. */
+static int
+ref_b64_value(char c)
+{
+	const char *p;
+
+	if (c == '\0')
+		return -1;
+	p = strchr(ref_std, c);
+	return p ? (int) (p - ref_std) : -1;
+}
+
+/*
+ * Decodes padded standard base64: length a multiple of 4, '=' only as one
+ * or two final characters.  Like pg_b64_decode it ignores the unused low
+ * bits of the last group.  Returns the length, or -1 on bad input or a
+ * too-small dst.
+ */
+int
+ref_b64_decode(const char *src, int len, unsigned char *dst, int dstlen)
+{
+	int			o = 0;
+
+	if (len < 0 || len % 4 != 0)
+		return -1;
+	for (int i = 0; i < len; i += 4)
+	{
+		int			pad = 0;
+		unsigned int v = 0;
+
+		for (int j = 0; j < 4; j++)
+		{
+			int			d;
+
+			if (src[i + j] == '=' && i + 4 == len && j >= 2)
+			{
+				pad++;
+				d = 0;
+			}
+			else if (pad > 0 || (d = ref_b64_value(src[i + j])) < 0)
+				return -1;
+			v = (v << 6) | (unsigned int) d;
+		}
+		if (o + 3 - pad > dstlen)
+			return -1;
+		dst[o++] = (unsigned char) (v >> 16);
+		if (pad < 2)
+			dst[o++] = (unsigned char) (v >> 8);
+		if (pad < 1)
+			dst[o++] = (unsigned char) v;
+	}
+	return o;
+}
+
+#ifndef SK_TEST_WITH_PG
+
+/* getrandom(2) until len bytes arrived: the kernel CSPRNG. */
+bool
+test_strong_random(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	while (len > 0)
+	{
+		ssize_t		got = getrandom(p, len, 0);
+
+		if (got < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			return false;
+		}
+		p += got;
+		len -= (size_t) got;
+	}
+	return true;
+}
+
+/* Padded length, as pg_b64_enc_len computes it. */
+int
+test_b64_enc_len(int srclen)
+{
+	return (srclen + 2) / 3 * 4;
+}
+
+/* Upper bound of the decoded length, as pg_b64_dec_len computes it. */
+int
+test_b64_dec_len(int srclen)
+{
+	return (srclen * 3) >> 2;
+}
+
+/* Without libpgcommon the reference coder stands in for PostgreSQL's. */
+int
+test_b64_encode(const unsigned char *src, int len, char *dst, int dstlen)
+{
+	return ref_b64_encode(src, len, dst, dstlen);
+}
+
+/* See test_b64_encode. */
+int
+test_b64_decode(const char *src, int len, unsigned char *dst, int dstlen)
+{
+	return ref_b64_decode(src, len, dst, dstlen);
+}
+
+/* For the TAP header: which implementations the run used. */
+const char *
+test_backend_name(void)
+{
+	return "getrandom(2) and the reference base64 coder";
+}
+
+#endif							/* !SK_TEST_WITH_PG */

@@ -1,0 +1,30 @@
+/*
+ * support.h - what the unit tests and fuzzers need besides the core: an
+ * entropy source, standard base64, and a reference base64 to check it by.
+ *
+ * With PostgreSQL's static libraries available (the Makefile's default) the
+ * test_* functions are the server's own pg_strong_random, pg_b64_encode and
+ * pg_b64_decode, so the tests exercise exactly what the extension links.
+ * Without them they fall back to getrandom(2) and the reference coder.
+ */
+#ifndef SK_TEST_SUPPORT_H
+#define SK_TEST_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+extern bool test_strong_random(void *buf, size_t len);
+extern int	test_b64_enc_len(int srclen);
+extern int	test_b64_dec_len(int srclen);
+extern int	test_b64_encode(const unsigned char *src, int len, char *dst,
+							int dstlen);
+extern int	test_b64_decode(const char *src, int len, unsigned char *dst,
+							int dstlen);
+extern const char *test_backend_name(void);
+
+extern int	ref_b64_encode(const unsigned char *src, int len, char *dst,
+						   int dstlen);
+extern int	ref_b64_decode(const char *src, int len, unsigned char *dst,
+						   int dstlen);
+
+#endif							/* SK_TEST_SUPPORT_H */
