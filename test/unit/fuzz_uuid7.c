@@ -10,8 +10,8 @@
  * never reuses buffered bytes), and strict increase within a process.
  *
  * The clock stays below INT64_MAX - 2^40 ns (year 2262): at the very top of
- * the int64 range sk_uuid7_next overflows (see known_bug_uuid7_overflow in
- * test_core.c).  Build with -DFUZZ_UUID7_FULL_RANGE to fuzz the whole range.
+ * the int64 range sk_uuid7_next refuses (returns false), which the model
+ * does not describe; test_core.c checks that edge (uuid7_clock_overflow).
  */
 #include <stdint.h>
 #include <stdlib.h>
