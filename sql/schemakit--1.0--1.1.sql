@@ -120,6 +120,10 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'provider must have 1 to 50 characters and provider_id 1 to 255';
     END IF;
+    IF pg_catalog.char_length(display_name) > 255 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'display_name must have at most 255 characters';
+    END IF;
     IF NOT schemakit._email_ok(email) THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = 'invalid email address',

@@ -53,7 +53,8 @@ AS $$
 DECLARE
     token text;
 BEGIN
-    PERFORM schemakit._check_ttl(ttl, interval '1 year', 'session');
+    -- 366 days, not '1 year': interval comparison counts a year as 360 days.
+    PERFORM schemakit._check_ttl(ttl, interval '366 days', 'session');
     PERFORM schemakit._require_user(user_id);
     token := schemakit.random_token(32);
     INSERT INTO schemakit.sessions (user_id, token_hash, expires_at, ip_address, user_agent)
