@@ -33,3 +33,11 @@ unit:
 	$(MAKE) -C test/unit run
 fuzz:
 	$(MAKE) -C test/unit fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+
+# PGXN release: schemakit-<META.json version>.zip of the committed tree (HEAD;
+# uncommitted changes are not included), without the CI entry point.
+DISTVERSION = $(shell perl -MJSON::PP -0777 -ne 'print decode_json($$_)->{version}' META.json)
+.PHONY: dist
+dist:
+	git archive --format zip --prefix $(EXTENSION)-$(DISTVERSION)/ \
+	    -o $(EXTENSION)-$(DISTVERSION).zip HEAD -- . ':(exclude).ci' ':(exclude)test/unit/build'
