@@ -49,7 +49,12 @@ SELECT pg_catalog.decode(
     pg_catalog.translate(schemakit.random_token(32), '-_', '+/') OPERATOR(pg_catalog.||) '=',
     'base64');
 
-CREATE OR REPLACE FUNCTION schemakit._code_hash(email text, code text)
+/*
+ * The keyed hash gets a new name; _code_hash (unkeyed, 1.0) stays as it is,
+ * so a call to the old functions that is in flight while this script runs
+ * keeps working, and verify_email_code can still check codes it stored.
+ */
+CREATE FUNCTION schemakit._code_hash_keyed(email text, code text)
 RETURNS bytea
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -59,7 +64,7 @@ AS $$
         (SELECT k.key FROM schemakit._code_key k))
 $$;
 
-REVOKE ALL ON FUNCTION schemakit._code_hash(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._code_hash_keyed(text, text) FROM PUBLIC;
 
 -- Counting issued codes and failures per address and window.
 CREATE INDEX email_codes_email_created_idx
@@ -123,7 +128,7 @@ BEGIN
     VALUES ((SELECT u.id FROM schemakit.users u
               WHERE pg_catalog.lower(u.email) = pg_catalog.lower(issue_email_code.email)),
             email,
-            schemakit._code_hash(email, code),
+            schemakit._code_hash_keyed(email, code),
             pg_catalog.now() + ttl);
     RETURN code;
 END
@@ -145,7 +150,7 @@ BEGIN
         RETURN false;
     END IF;
     -- Hash before the lookup: a known and an unknown address cost the same.
-    guess := schemakit._code_hash(email, code);
+    guess := schemakit._code_hash_keyed(email, code);
     max_failures := pg_catalog.current_setting('schemakit.email_code_verify_limit')::integer;
 
     SELECT COALESCE(pg_catalog.sum(ec.failed_attempts), 0) INTO failures
@@ -176,15 +181,18 @@ BEGIN
 
     IF c.code_hash <> guess THEN
         /*
-         * A code issued before this database reached 1.3 was stored under
-         * the unkeyed hash; it stays valid until it expires (a day at most),
-         * so an upgrade does not break a login in progress.
+         * Codes stored by the 1.2 functions carry the unkeyed hash: those
+         * issued before this database reached 1.3, and those issued by calls
+         * still running while the update committed.  A code lives at most a
+         * day, so the unkeyed form is accepted for codes created up to a day
+         * after the 1.3 step; an upgrade never breaks a login in progress.
+         * (A keyed hash cannot equal the unkeyed one, so this admits nothing
+         * a guesser could use.)
          */
         SELECT m.applied_at INTO keyed_since
           FROM schemakit.migrations m WHERE m.version = '1.3';
-        IF c.created_at < keyed_since THEN
-            guess := pg_catalog.sha256(pg_catalog.convert_to(
-                'schemakit/email-code/' || pg_catalog.lower(email) || '/' || code, 'UTF8'));
+        IF c.created_at < keyed_since + interval '1 day' THEN
+            guess := schemakit._code_hash(email, code);
         END IF;
     END IF;
 

@@ -13,15 +13,6 @@ UPDATE schemakit.email_codes
    SET revoked_at = pg_catalog.now()
  WHERE used_at IS NULL AND revoked_at IS NULL;
 
-CREATE OR REPLACE FUNCTION schemakit._code_hash(email text, code text)
-RETURNS bytea
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.sha256(pg_catalog.convert_to(
-        'schemakit/email-code/' || pg_catalog.lower(email) || '/' || code, 'UTF8'))
-$$;
-
 CREATE OR REPLACE FUNCTION schemakit.issue_email_code(email text, ttl interval DEFAULT '10 minutes')
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -112,7 +103,6 @@ ALTER FUNCTION schemakit.purge_expired(interval) SECURITY INVOKER;
 
 -- Back to the default: EXECUTE for PUBLIC (table rights decide, as in 1.2).
 GRANT EXECUTE ON FUNCTION
-    schemakit._code_hash(text, text),
     schemakit.issue_email_code(text, interval),
     schemakit.verify_email_code(text, text),
     schemakit.issue_password_reset_token(bigint, interval),
@@ -125,6 +115,7 @@ GRANT EXECUTE ON FUNCTION
 TO PUBLIC;
 
 DROP INDEX schemakit.email_codes_email_created_idx;
+DROP FUNCTION schemakit._code_hash_keyed(text, text);
 DROP TABLE schemakit._code_key;
 DROP FUNCTION schemakit._code_hmac(text, bytea);
 

@@ -63,7 +63,7 @@ done
 is "$(app_state "UPDATE schemakit.email_codes SET failed_attempts = 0")" 42501 "app role: cannot reset failed attempts"
 is "$(app_state "INSERT INTO schemakit.sessions (user_id, token_hash, expires_at) VALUES (1, sha256('x'), now() + interval '1 day')")" 42501 "app role: cannot plant a session hash"
 is "$(app_state "SELECT schemakit._code_hmac('x', NULL)")" 42501 "app role: cannot use the keyed hash as an oracle"
-is "$(app_state "SELECT schemakit._code_hash('a@b.io', '123456')")" 42501 "app role: cannot call _code_hash"
+is "$(app_state "SELECT schemakit._code_hash_keyed('a@b.io', '123456')")" 42501 "app role: cannot call _code_hash_keyed"
 is "$(app_state "SELECT schemakit.grant_app('$APP')")" 42501 "app role: cannot run grant_app"
 is "$(app_state "SET schemakit.email_code_issue_limit = 1000")" 42501 "app role: cannot lift the issuance limit"
 is "$(app_state "SHOW schemakit.code_hmac_key")" 42501 "app role: cannot read the code key setting"
@@ -140,12 +140,12 @@ sql "$DB" -c "DROP TABLE public.hijack_log CASCADE; DROP OPERATOR public.= (byte
 # --- keyed code hashes --------------------------------------------------------
 key=$(sql "$DB" -c "SHOW schemakit.code_hmac_key")
 if [ ${#key} -ge 32 ]; then pass "the test cluster has schemakit.code_hmac_key set (${#key} characters)"; else fail "the test cluster has schemakit.code_hmac_key set"; fi
-keys=$(sql "$DB" <<SQL
+keys=$(sql "$DB" -v key="$key" <<'SQL'
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 CREATE TEMP TABLE k AS SELECT schemakit.issue_email_code('keyed@example.com') AS code;
 SELECT e.code_hash = pgcrypto_hmac FROM (
   SELECT ec.code_hash,
-         public.hmac(convert_to('schemakit/email-code/keyed@example.com/' || k.code, 'UTF8'), convert_to('$key', 'UTF8'), 'sha256') AS pgcrypto_hmac,
+         public.hmac(convert_to('schemakit/email-code/keyed@example.com/' || k.code, 'UTF8'), convert_to(:'key', 'UTF8'), 'sha256') AS pgcrypto_hmac,
          sha256(convert_to('schemakit/email-code/keyed@example.com/' || k.code, 'UTF8')) AS plain_msg,
          sha256(convert_to(k.code, 'UTF8')) AS plain_code,
          public.hmac(convert_to('schemakit/email-code/keyed@example.com/' || k.code, 'UTF8'), (SELECT key FROM schemakit._code_key), 'sha256') AS db_key_hmac
