@@ -26,36 +26,8 @@ SELECT p.oid::regprocedure AS function, p.prorettype::regtype AS returns,
                      'issue_password_reset_token', 'consume_password_reset_token')
  ORDER BY p.oid::regprocedure::text;
 
-CREATE SCHEMA regress_v11;
 
--- regress_v11.err(stmt): 'SQLSTATE: message', then the DETAIL and HINT if
--- any (a "Failing row contains (...)" DETAIL, which shows ids and
--- timestamps, is left out), or 'no error'.  Runs in a subtransaction.
-CREATE FUNCTION regress_v11.err(stmt text)
-RETURNS text
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    st text;
-    msg text;
-    det text;
-    hnt text;
-BEGIN
-    EXECUTE stmt;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                            det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-    msg := st || ': ' || msg;
-    IF det <> '' AND det NOT LIKE 'Failing row contains (%' THEN
-        msg := msg || ' DETAIL: ' || det;
-    END IF;
-    IF hnt <> '' THEN
-        msg := msg || ' HINT: ' || hnt;
-    END IF;
-    RETURN msg;
-END
-$$;
+-- Errors are shown with regress.err() from 00_install.
 
 INSERT INTO schemakit.users (username, email) VALUES
     ('regress_v11_ada', 'ada@v11.example'), ('regress_v11_bob', 'bob@v11.example');
@@ -81,7 +53,7 @@ SELECT u AS uuid, schemakit.uuidv7_time(u::uuid) AT TIME ZONE 'UTC' AS utc
                ('ffffffff-ffff-7fff-bfff-ffffffffffff')) AS v(u);
 SELECT schemakit.uuidv7_time(NULL) IS NULL AS null_gives_null;
 
-SELECT label, regress_v11.err(stmt) AS error
+SELECT label, regress.err(stmt) AS error
   FROM (VALUES
     ('v4 (random)',      $$SELECT schemakit.uuidv7_time(gen_random_uuid())$$),
     ('nil',              $$SELECT schemakit.uuidv7_time('00000000-0000-0000-0000-000000000000')$$),
@@ -103,7 +75,7 @@ SELECT encode(schemakit._token_hash('abc'), 'hex') AS token_hash_of_abc,
        schemakit._token_hash('abc') = sha256('abc'::bytea) AS is_sha256,
        schemakit._token_hash(NULL) IS NULL AS null_gives_null;
 
-SELECT label, regress_v11.err(stmt) AS error
+SELECT label, regress.err(stmt) AS error
   FROM (VALUES
     ('require NULL',        $$SELECT schemakit._require_user(NULL)$$),
     ('require 0',           $$SELECT schemakit._require_user(0)$$),
@@ -132,7 +104,7 @@ SELECT schemakit.oauth_user_id('github', '583231') = :ada AS resolves_to_ada,
        schemakit.oauth_user_id('GitHub', '583231') IS NULL AS provider_is_case_sensitive,
        schemakit.oauth_user_id(NULL, '583231') IS NULL AS null_provider_is_null;
 
-SELECT label, regress_v11.err(stmt) AS error
+SELECT label, regress.err(stmt) AS error
   FROM (VALUES
     ('other user',           format($$SELECT schemakit.link_oauth_account(%s, 'github', '583231')$$, :bob)),
     ('unknown user',         $$SELECT schemakit.link_oauth_account(-1, 'github', '1')$$),
@@ -154,7 +126,7 @@ SELECT label, regress_v11.err(stmt) AS error
   ) AS v(label, stmt);
 SELECT count(*) AS bob_links FROM schemakit.oauth_accounts WHERE user_id = :bob;
 
-SELECT label, regress_v11.err(stmt) AS error
+SELECT label, regress.err(stmt) AS error
   FROM (VALUES
     ('duplicate account',  format($$INSERT INTO schemakit.oauth_accounts (user_id, provider, provider_id) VALUES (%s, 'github', '583231')$$, :bob)),
     ('missing user',       $$INSERT INTO schemakit.oauth_accounts (user_id, provider, provider_id) VALUES (-1, 'x', 'y')$$),
@@ -191,7 +163,7 @@ SELECT schemakit.consume_password_reset_token(NULL) IS NULL AS null_token,
        schemakit.consume_password_reset_token(repeat('A', 43)) IS NULL AS wrong_token,
        schemakit.consume_password_reset_token(repeat('A', 2000)) IS NULL AS overlong_token;
 
-SELECT label, regress_v11.err(stmt) AS error
+SELECT label, regress.err(stmt) AS error
   FROM (VALUES
     ('ttl NULL',        format($$SELECT schemakit.issue_password_reset_token(%s, NULL)$$, :ada)),
     ('ttl 0',           format($$SELECT schemakit.issue_password_reset_token(%s, '0')$$, :ada)),
@@ -203,7 +175,7 @@ SELECT label, regress_v11.err(stmt) AS error
     ('bad ttl and user', $$SELECT schemakit.issue_password_reset_token(-1, '0')$$)
   ) AS v(label, stmt);
 
-SELECT label, regress_v11.err(stmt) AS error
+SELECT label, regress.err(stmt) AS error
   FROM (VALUES
     ('hash 28 bytes',   format($$INSERT INTO schemakit.password_reset_tokens (user_id, token_hash, expires_at) VALUES (%s, sha224(''), now())$$, :ada)),
     ('fixed hash',      format($$INSERT INTO schemakit.password_reset_tokens (user_id, token_hash, expires_at) VALUES (%s, sha256('regress'), now())$$, :ada)),
@@ -224,7 +196,7 @@ SELECT original_name, mime_type, size,
 SELECT array_agg(filename ORDER BY id) = array_agg(filename ORDER BY filename) AS filenames_in_insert_order
   FROM schemakit.files WHERE user_id = :ada;
 
-SELECT label, regress_v11.err(stmt) AS error
+SELECT label, regress.err(stmt) AS error
   FROM (VALUES
     ('size -1',          format($$INSERT INTO schemakit.files (user_id, original_name, mime_type, size) VALUES (%s, 'a', 'a/b', -1)$$, :ada)),
     ('size NULL',        format($$INSERT INTO schemakit.files (user_id, original_name, mime_type, size) VALUES (%s, 'a', 'a/b', NULL)$$, :ada)),
@@ -247,7 +219,7 @@ SELECT count(*) AS ada_files FROM schemakit.files WHERE user_id = :ada;
 -- A downgrade to 1.0 is refused while 1.1 tables hold rows.
 --------------------------------------------------------------------------
 
-SELECT regress_v11.err($$ALTER EXTENSION schemakit UPDATE TO '1.0'$$) AS downgrade;
+SELECT regress.err($$ALTER EXTENSION schemakit UPDATE TO '1.0'$$) AS downgrade;
 SELECT extversion FROM pg_extension WHERE extname = 'schemakit';
 SELECT count(*) AS oauth_accounts FROM schemakit.oauth_accounts;
 
@@ -259,4 +231,3 @@ DELETE FROM schemakit.users WHERE username IN ('regress_v11_ada', 'regress_v11_b
 SELECT (SELECT count(*) FROM schemakit.oauth_accounts) AS oauth_accounts,
        (SELECT count(*) FROM schemakit.password_reset_tokens) AS password_reset_tokens,
        (SELECT count(*) FROM schemakit.files) AS files;
-DROP SCHEMA regress_v11 CASCADE;

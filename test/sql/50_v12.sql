@@ -32,36 +32,8 @@ SELECT p.oid::regprocedure AS function, pg_get_function_arguments(p.oid) AS argu
 SELECT indexname, indexdef FROM pg_indexes
  WHERE schemaname = 'schemakit' AND indexname LIKE '%dead_at_idx' ORDER BY indexname;
 
-CREATE SCHEMA regress_v12;
 
--- regress_v12.err(stmt): 'SQLSTATE: message', then the DETAIL and HINT if
--- any (a "Failing row contains (...)" DETAIL, which shows ids and
--- timestamps, is left out), or 'no error'.  Runs in a subtransaction.
-CREATE FUNCTION regress_v12.err(stmt text)
-RETURNS text
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    st text;
-    msg text;
-    det text;
-    hnt text;
-BEGIN
-    EXECUTE stmt;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-                            det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-    msg := st || ': ' || msg;
-    IF det <> '' AND det NOT LIKE 'Failing row contains (%' THEN
-        msg := msg || ' DETAIL: ' || det;
-    END IF;
-    IF hnt <> '' THEN
-        msg := msg || ' HINT: ' || hnt;
-    END IF;
-    RETURN msg;
-END
-$$;
+-- Errors are shown with regress.err() from 00_install.
 
 INSERT INTO schemakit.users (username) VALUES ('regress_v12_ada'), ('regress_v12_bob');
 SELECT id AS ada FROM schemakit.users WHERE username = 'regress_v12_ada' \gset
@@ -85,7 +57,7 @@ SELECT v.label, s.expires_at - s.created_at AS ttl, s.last_seen_at = s.created_a
   LEFT JOIN schemakit.sessions s ON s.token_hash = sha256(convert_to(v.token, 'UTF8'))
  ORDER BY v.label;
 
-SELECT label, regress_v12.err(stmt) AS error
+SELECT label, regress.err(stmt) AS error
   FROM (VALUES
     ('ttl NULL',           format($$SELECT schemakit.issue_session(%s, NULL)$$, :ada)),
     ('ttl 0',              format($$SELECT schemakit.issue_session(%s, '0')$$, :ada)),
@@ -165,7 +137,7 @@ SELECT user_id = :ada AS is_ada, count(*) AS sessions, count(revoked_at) AS revo
 -- sessions table constraints
 --------------------------------------------------------------------------
 
-SELECT label, regress_v12.err(stmt) AS error
+SELECT label, regress.err(stmt) AS error
   FROM (VALUES
     ('hash 28 bytes',   format($$INSERT INTO schemakit.sessions (user_id, token_hash, expires_at) VALUES (%s, sha224(''), now())$$, :bob)),
     ('fixed hash',      format($$INSERT INTO schemakit.sessions (user_id, token_hash, expires_at) VALUES (%s, sha256('regress'), now())$$, :bob)),
@@ -181,7 +153,7 @@ SELECT label, regress_v12.err(stmt) AS error
 -- purge_expired()
 --------------------------------------------------------------------------
 
-SELECT label, regress_v12.err(stmt) AS error
+SELECT label, regress.err(stmt) AS error
   FROM (VALUES
     ('NULL',           $$SELECT schemakit.purge_expired(NULL)$$),
     ('-1 day',         $$SELECT schemakit.purge_expired('-1 day')$$),
@@ -239,7 +211,7 @@ ROLLBACK;
 -- A downgrade to 1.1 is refused while sessions hold rows.
 --------------------------------------------------------------------------
 
-SELECT regress_v12.err($$ALTER EXTENSION schemakit UPDATE TO '1.1'$$) AS downgrade;
+SELECT regress.err($$ALTER EXTENSION schemakit UPDATE TO '1.1'$$) AS downgrade;
 SELECT extversion FROM pg_extension WHERE extname = 'schemakit';
 
 --------------------------------------------------------------------------
@@ -248,4 +220,3 @@ SELECT extversion FROM pg_extension WHERE extname = 'schemakit';
 
 DELETE FROM schemakit.users WHERE username IN ('regress_v12_ada', 'regress_v12_bob');
 SELECT count(*) AS sessions FROM schemakit.sessions;
-DROP SCHEMA regress_v12 CASCADE;
