@@ -85,6 +85,19 @@ SELECT schemakit.public_id(5, 'aa');
 \set ON_ERROR_STOP 1
 
 \echo
+\echo '== Least privilege: the app connects as a role that can log users in but never read a secret'
+CREATE ROLE walkthrough_app;
+SELECT schemakit.grant_app('walkthrough_app');
+SET ROLE walkthrough_app;
+SELECT schemakit.issue_email_code('ada@example.com') AS app_code \gset
+SELECT schemakit.verify_email_code('ada@example.com', :'app_code') AS app_verified;
+\echo '   Reading the code table as the app role is refused (42501):'
+\set ON_ERROR_STOP 0
+SELECT count(*) FROM schemakit.email_codes;
+\set ON_ERROR_STOP 1
+RESET ROLE;
+
+\echo
 \echo '== Housekeeping: purge what died more than a day ago (schedule it with pg_cron)'
 SELECT schemakit.purge_expired() AS purged_now;
 \echo
