@@ -55,10 +55,15 @@ BEGIN
 END
 $$;
 
--- Raises 22004/22023 unless ttl is in (0, max_ttl]; shared by every issuer.
+/*
+ * Raises 22004/22023 unless ttl is in (0, max_ttl]; shared by every issuer.
+ * Compared as the expiry it produces (now() + ttl, calendar arithmetic, as
+ * the row will store it), not as intervals, which count a month as 30 days
+ * and a year as 360; the interval pre-check keeps now() + ttl in range.
+ */
 CREATE FUNCTION schemakit._check_ttl(ttl interval, max_ttl interval, what text)
 RETURNS void
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -66,7 +71,9 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
             MESSAGE = pg_catalog.format('%s ttl must not be NULL', what);
     END IF;
-    IF ttl <= interval '0' OR ttl > max_ttl THEN
+    IF ttl <= interval '0' OR ttl > max_ttl * 2
+       OR pg_catalog.now() + ttl <= pg_catalog.now()
+       OR pg_catalog.now() + ttl > pg_catalog.now() + max_ttl THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
             MESSAGE = pg_catalog.format('%s ttl must be positive and at most %s', what, max_ttl),
             DETAIL = pg_catalog.format('The ttl given was %s.', ttl);

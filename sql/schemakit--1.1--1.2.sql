@@ -182,9 +182,9 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
             MESSAGE = 'older_than must not be NULL';
     END IF;
-    IF older_than < interval '0' THEN
+    IF older_than < interval '0' OR older_than > interval '100 years' THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'older_than must not be negative',
+            MESSAGE = 'older_than must be between 0 and 100 years',
             DETAIL = pg_catalog.format('The interval given was %s.', older_than);
     END IF;
     cutoff := pg_catalog.now() - older_than;

@@ -284,6 +284,10 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
             MESSAGE = 'grant_app role must not be NULL';
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = app) THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = pg_catalog.format('role with OID %s does not exist', app::oid);
+    END IF;
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA schemakit TO %s', app);
     FOR f IN
         SELECT p.oid::regprocedure

@@ -58,10 +58,17 @@ schemakit_uuidv7_time(PG_FUNCTION_ARGS)
 	int64		ms;
 
 	if (!sk_uuid7_unix_ms(u->data, &ms))
+	{
+		if ((u->data[6] >> 4) != 7)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("uuid is not a version 7 UUID"),
+					 errdetail("Its version field is %d.", u->data[6] >> 4)));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("uuid is not a version 7 UUID"),
-				 errdetail("Its version field is %d.", u->data[6] >> 4)));
+				 errdetail("Its variant bits are not those of RFC 9562.")));
+	}
 
 	PG_RETURN_TIMESTAMPTZ(ms * 1000 -
 						  (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) *

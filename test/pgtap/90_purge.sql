@@ -133,7 +133,7 @@ SELECT is(schemakit.purge_expired('0'), 0::bigint, 'nothing dead is left');
 -------------------------------------------------------------------------------
 -- Argument errors
 -------------------------------------------------------------------------------
-SELECT throws_ok(format('SELECT schemakit.purge_expired(%L)', i), '22023', 'older_than must not be negative',
+SELECT throws_ok(format('SELECT schemakit.purge_expired(%L)', i), '22023', 'older_than must be between 0 and 100 years',
                  format('older_than %s raises 22023', i))
   FROM unnest(ARRAY['-1 day', '-1 microsecond', '-1 month']::interval[]) AS i;
 SELECT throws_ok('SELECT schemakit.purge_expired(NULL)', '22004', 'older_than must not be NULL',

@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# Exactly-once under concurrency.  Each race kind runs ROUNDS rounds; in every
+# round N separate client sessions (one background psql process each) make
+# the same call at the same moment, and the round is checked on its own:
+#
+#   verify   32 clients verify the right code of one email: one true, 31 false
+#   consume  32 clients consume one reset token: one user id, 31 NULL
+#   revoke   32 clients revoke one session: one true, 31 false
+#   wrong    32 clients each submit a different wrong code for one email:
+#            all false, failed_attempts ends at exactly 5, the right code is dead
+#   issue    16 clients issue a code for one email: one open row, and exactly
+#            one of the 16 returned codes verifies
+#   link     16 clients link one provider account to one user: same id, one row
+#   limit    (only where issue_email_code enforces schemakit.email_code_issue_limit,
+#            1.3+) 16 clients issue for one email under a limit of 5: exactly 5
+#            get a code, 11 get SKR01, 5 rows, one open
+#
+# The barrier: a holder session takes pg_advisory_lock(KIND, r) for every
+# round r before the clients start.  Each client runs all rounds in one
+# session; its statement for round r first blocks on
+# pg_advisory_lock_shared(KIND, r) and then, in the same statement, makes the
+# call under test, so no client round trip separates release and call.  The
+# holder releases round r only when pg_locks shows all N clients waiting on
+# it, so every round starts with all N sessions released at once, and a round
+# cannot start before every client has finished the previous one.  The
+# diagnostics report how close together the calls started.
+#
+# SK_RACE_ROUNDS overrides the number of rounds per kind (default 30);
+# SK_VERSION installs that extension version instead of the default.
+set -uo pipefail
+. "$(dirname "$0")/../lib/tap.sh"
+
+DB=sk_races
+ROUNDS=${SK_RACE_ROUNDS:-30}
+LOCK_BASE=424200            # advisory key1 = LOCK_BASE + kind number; key2 = round
+BARRIER_TIMEOUT=60          # seconds the holder waits for the clients of one round
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+races_run=0
+t_start=$SECONDS
+
+fresh_db "$DB" "${SK_VERSION:-}"
+echo "# schemakit $(sql "$DB" -c "SELECT extversion FROM pg_extension WHERE extname = 'schemakit'"), $ROUNDS rounds per race kind"
+# The issue race needs 16 codes per address at once: lift the per-address
+# issuance limit (1.3+; a harmless placeholder setting before that).
+sql "$DB" -c "ALTER DATABASE $DB SET schemakit.email_code_issue_limit = 1000" >/dev/null
+# Helpers for the checks only (public schema of this suite's own database).
+sql "$DB" >/dev/null <<'SQL'
+-- The summary of one issue round, through the public API only: the rows of
+-- the email, the open ones, then every distinct returned code through
+-- verify_email_code, counting those that verify.  Between tries the failure
+-- counter is reset, so the wrong codes cannot kill the live one (5 tries)
+-- or trip the per-address failure limit (1.3+).
+CREATE FUNCTION public.check_issue(p_email text, p_codes text[]) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    n_rows int; n_open int; n_distinct int; n_verified int := 0; c text;
+BEGIN
+    SELECT count(*), count(*) FILTER (WHERE used_at IS NULL AND revoked_at IS NULL)
+      INTO n_rows, n_open
+      FROM schemakit.email_codes WHERE lower(email) = lower(p_email);
+    SELECT count(DISTINCT x) INTO n_distinct FROM unnest(p_codes) x;
+    FOR c IN SELECT x FROM (SELECT DISTINCT x FROM unnest(p_codes) x) d ORDER BY random() LOOP
+        IF schemakit.verify_email_code(p_email, c) THEN
+            n_verified := n_verified + 1;
+        END IF;
+        UPDATE schemakit.email_codes SET failed_attempts = 0 WHERE lower(email) = lower(p_email);
+    END LOOP;
+    RETURN format('rows=%s open=%s codes_verifying=%s of %s distinct', n_rows, n_open, n_verified, n_distinct);
+END
+$$;
+SQL
+
+# run_race KIND_NO NAME N [ERROR_SQLSTATE]: runs ROUNDS rounds of one race kind.
+# Clients report errors with VERBOSITY verbose; the only SQLSTATE a client may
+# get is ERROR_SQLSTATE (none if not given).
+# The kind's client_sql_NAME C R prints the call client c makes in round r
+# (an SQL expression); client_pre_NAME, if defined, prints setup SQL.
+# Results land in $WORK/NAME/client.C.out as "round|epoch|value" lines.
+run_race() {
+    local name=$2 n=$3 allowed=${4:-} key1=$((LOCK_BASE + $1)) dir="$WORK/$2" r c i t0=$SECONDS
+    mkdir -p "$dir"
+
+    # The holder: all rounds locked first, then one barrier per round.
+    {
+        echo "SELECT pg_advisory_lock($key1, r) FROM generate_series(1, $ROUNDS) r;"
+        for ((r = 1; r <= ROUNDS; r++)); do
+            cat <<SQL
+DO \$\$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+    WHILE (SELECT count(*) FROM pg_catalog.pg_locks
+            WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND classid = $key1 AND objid = $r AND objsubid = 2
+              AND mode = 'ShareLock' AND NOT granted) < $n LOOP
+        IF clock_timestamp() - t0 > interval '$BARRIER_TIMEOUT seconds' THEN
+            RAISE EXCEPTION 'barrier $name round $r: timeout';
+        END IF;
+        PERFORM pg_sleep(0.002);
+    END LOOP;
+    PERFORM pg_advisory_unlock($key1, $r);
+END
+\$\$;
+SELECT '$r|released';
+SQL
+        done
+    } >"$dir/holder.sql"
+    psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" -f "$dir/holder.sql" >"$dir/holder.out" 2>"$dir/holder.err" &
+    local holder=$!
+
+    # Start the clients only once the holder owns every round's lock.
+    local held=0 waited=0
+    while [ "$held" -lt "$ROUNDS" ] && [ "$waited" -lt 3000 ]; do
+        held=$(sql "$DB" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $key1 AND mode = 'ExclusiveLock' AND granted")
+        [ "$held" -lt "$ROUNDS" ] && { sleep 0.01; waited=$((waited + 1)); }
+    done
+    is "$held" "$ROUNDS" "$name: the holder owns all $ROUNDS round locks before any client starts"
+
+    local pids=()
+    for ((c = 1; c <= n; c++)); do
+        {
+            echo "\\set VERBOSITY verbose"
+            if declare -F "client_pre_$name" >/dev/null; then "client_pre_$name"; fi
+            for ((r = 1; r <= ROUNDS; r++)); do
+                # One statement: the barrier, then at once (CASE evaluates in
+                # order) the start time and the call under test.
+                echo "SELECT '$r|' || CASE WHEN pg_advisory_lock_shared($key1, $r) IS NULL THEN 'no barrier'"
+                echo "       ELSE extract(epoch FROM clock_timestamp()) || '|' || coalesce(($("client_sql_$name" "$c" "$r"))::text, 'NULL') END;"
+                echo "SELECT pg_advisory_unlock_shared($key1, $r) \\g /dev/null"
+            done
+        } >"$dir/client.$c.sql"
+        psql -X -q -A -t -d "$DB" -f "$dir/client.$c.sql" >"$dir/client.$c.out" 2>"$dir/client.$c.err" &
+        pids+=($!)
+    done
+    local bad_exit=0
+    for i in "${pids[@]}"; do wait "$i" || bad_exit=$((bad_exit + 1)); done
+    wait "$holder"; local hst=$?
+
+    is "$hst:$(cat "$dir/holder.err")" "0:" "$name: the holder released every round with all $n clients waiting"
+    is "$(grep -c '|released$' "$dir/holder.out")" "$ROUNDS" "$name: $ROUNDS barriers released"
+    is "$bad_exit" 0 "$name: every client psql exited 0"
+    local errs
+    errs=$(cat "$dir"/client.*.err)
+    if [ -z "$allowed" ]; then
+        is "$errs" "" "$name: no client got an error"
+    else
+        is "$(printf '%s\n' "$errs" | grep -v -e '^$' -e "ERROR:  $allowed: " -e '^DETAIL: ' -e '^HINT: ' -e '^CONTEXT: ' -e '^LOCATION: ' -e '^PL/pgSQL function')" "" \
+           "$name: no client got an error other than $allowed"
+        N_ALLOWED_ERRORS=$(printf '%s\n' "$errs" | grep -c "ERROR:  $allowed: ")
+    fi
+    races_run=$((races_run + ROUNDS))
+    echo "# $name: $ROUNDS rounds of $n clients in $((SECONDS - t0))s; calls started within $(start_spread "$name") of each other"
+}
+
+# Client output lines are "round|epoch the call started|value".
+# round_values NAME R: every client's value for round r, one per line.
+round_values() { cat "$WORK/$1"/client.*.out | sed -n "s/^$2|[^|]*|//p"; }
+# start_spread NAME: per round, how far apart the N calls started (ms):
+# "median max" over the rounds.
+start_spread() {
+    cat "$WORK/$1"/client.*.out | awk -F'|' 'NF == 3 {
+        if (!($1 in lo) || $2 < lo[$1]) lo[$1] = $2
+        if (!($1 in hi) || $2 > hi[$1]) hi[$1] = $2
+    } END { for (r in lo) printf "%.1f\n", (hi[r] - lo[r]) * 1000 }' |
+        sort -n | awk '{ v[NR] = $1 } END { printf "median %s ms, max %s ms", v[int((NR + 1) / 2)], v[NR] }'
+}
+# counts of each distinct value, "value*count" sorted, comma-separated.
+tally_values() { LC_ALL=C sort | uniq -c | awk '{print $2 "*" $1}' | LC_ALL=C sort | paste -sd, -; }
+
+# --- verify: 32 clients, the right code ------------------------------------
+N=32
+declare -A CODE
+while IFS='|' read -r r code; do CODE[$r]=$code; done < <(sql "$DB" -c \
+    "SELECT r || '|' || schemakit.issue_email_code('race-verify-' || r || '@example.com') FROM generate_series(1, $ROUNDS) r")
+client_sql_verify() {
+    echo "schemakit.verify_email_code('race-verify-$2@example.com', '${CODE[$2]}')::text"
+}
+run_race 1 verify $N
+for ((r = 1; r <= ROUNDS; r++)); do
+    is "$(round_values verify "$r" | tally_values)" "false*$((N - 1)),true*1" "verify round $r: exactly one of $N clients got true, the rest false"
+done
+is "$(sql "$DB" -c "SELECT count(*) FILTER (WHERE used_at IS NOT NULL AND failed_attempts = 0) FROM schemakit.email_codes WHERE email LIKE 'race-verify-%'")" \
+   "$ROUNDS" "verify: every round's code is used once, with no failed attempt counted"
+
+# --- consume: 32 clients, one reset token -----------------------------------
+# One user per round: consuming a token also revokes the user's other tokens.
+declare -A TOKEN UID_OF
+while IFS='|' read -r r uid token; do TOKEN[$r]=$token; UID_OF[$r]=$uid; done < <(sql "$DB" <<SQL
+WITH u AS (
+    INSERT INTO schemakit.users (username, email)
+    SELECT 'race-consume-' || r, 'race-consume-' || r || '@example.com' FROM generate_series(1, $ROUNDS) r
+    RETURNING id, username)
+SELECT substr(username, 14) || '|' || id || '|' || schemakit.issue_password_reset_token(id) FROM u;
+SQL
+)
+client_sql_consume() {
+    echo "schemakit.consume_password_reset_token('${TOKEN[$2]}')::text"
+}
+run_race 2 consume $N
+for ((r = 1; r <= ROUNDS; r++)); do
+    is "$(round_values consume "$r" | tally_values)" "${UID_OF[$r]}*1,NULL*$((N - 1))" \
+       "consume round $r: exactly one of $N clients got the user id, the rest NULL"
+done
+is "$(sql "$DB" -c "SELECT count(*) FILTER (WHERE t.used_at IS NOT NULL) || '/' || count(*) FROM schemakit.password_reset_tokens t JOIN schemakit.users u ON u.id = t.user_id WHERE u.username LIKE 'race-consume-%'")" \
+   "$ROUNDS/$ROUNDS" "consume: every round's token is used exactly once"
+
+# --- revoke: 32 clients, one session ----------------------------------------
+declare -A SESSION
+SESS_UID=$(sql "$DB" -c "INSERT INTO schemakit.users (username) VALUES ('race-revoke') RETURNING id")
+while IFS='|' read -r r token; do SESSION[$r]=$token; done < <(sql "$DB" -c \
+    "SELECT r || '|' || schemakit.issue_session($SESS_UID, '1 day', ('192.0.2.' || r)::inet, 'race/' || r) FROM generate_series(1, $ROUNDS) r")
+client_sql_revoke() {
+    echo "schemakit.revoke_session('${SESSION[$2]}')::text"
+}
+run_race 3 revoke $N
+for ((r = 1; r <= ROUNDS; r++)); do
+    is "$(round_values revoke "$r" | tally_values)" "false*$((N - 1)),true*1" "revoke round $r: exactly one of $N clients got true, the rest false"
+done
+is "$(sql "$DB" -c "SELECT count(*) FILTER (WHERE revoked_at IS NOT NULL) || '/' || count(*) FROM schemakit.sessions WHERE user_id = $SESS_UID")" \
+   "$ROUNDS/$ROUNDS" "revoke: every round's session is revoked"
+
+# --- wrong: 32 clients, 32 different wrong codes ----------------------------
+declare -A WCODE
+while IFS='|' read -r r code; do WCODE[$r]=$code; done < <(sql "$DB" -c \
+    "SELECT r || '|' || schemakit.issue_email_code('race-wrong-' || r || '@example.com') FROM generate_series(1, $ROUNDS) r")
+client_sql_wrong() {
+    # client c submits right + c (mod 10^6): never the right code, all different
+    local wrong
+    wrong=$(printf '%06d' $(( (10#${WCODE[$2]} + $1) % 1000000 )))
+    echo "schemakit.verify_email_code('race-wrong-$2@example.com', '$wrong')::text"
+}
+run_race 4 wrong $N
+declare -A WSTATE
+while IFS='|' read -r r st; do WSTATE[$r]=$st; done < <(sql "$DB" -c "
+    SELECT r || '|' || 'failed_attempts=' || coalesce((SELECT string_agg(failed_attempts::text, ',') FROM schemakit.email_codes
+                                                  WHERE email = 'race-wrong-' || r || '@example.com'), 'none')
+      FROM generate_series(1, $ROUNDS) r")
+for ((r = 1; r <= ROUNDS; r++)); do
+    is "$(round_values wrong "$r" | tally_values)" "false*$N" "wrong round $r: all $N wrong codes refused"
+    is "${WSTATE[$r]}" "failed_attempts=5" "wrong round $r: failed_attempts stopped at exactly 5"
+done
+while IFS='|' read -r r ok; do
+    is "$ok" "false" "wrong round $r: the right code is dead after 5 failures"
+done < <(sql "$DB" -c "SELECT r || '|' || schemakit.verify_email_code('race-wrong-' || r || '@example.com', c)
+                         FROM (VALUES $(for ((r = 1; r <= ROUNDS; r++)); do printf "%s(%d,'%s')" "$([ "$r" -gt 1 ] && echo ,)" "$r" "${WCODE[$r]}"; done)) v (r, c)
+                        ORDER BY r")
+
+# --- issue: 16 clients issue for one email -----------------------------------
+N=16
+client_sql_issue() {
+    echo "schemakit.issue_email_code('race-issue-$2@example.com')"
+}
+run_race 5 issue $N
+for ((r = 1; r <= ROUNDS; r++)); do
+    codes=$(round_values issue "$r")
+    is "$(printf '%s\n' "$codes" | grep -cE '^[0-9]{6}$')" "$N" "issue round $r: all $N clients got a 6-digit code"
+    arr=$(printf '%s\n' "$codes" | sed "s/.*/'&'/" | paste -sd, -)
+    ndistinct=$(printf '%s\n' "$codes" | sort -u | grep -c .)
+    is "$(sql "$DB" -c "SELECT public.check_issue('race-issue-$r@example.com', ARRAY[$arr]::text[])")" \
+       "rows=$N open=1 codes_verifying=1 of $ndistinct distinct" \
+       "issue round $r: one open row, and exactly one returned code verifies"
+done
+
+# --- link: 16 clients link one provider account to one user -----------------
+LINK_UID=$(sql "$DB" -c "INSERT INTO schemakit.users (username) VALUES ('race-link') RETURNING id")
+client_sql_link() {
+    echo "schemakit.link_oauth_account($LINK_UID, 'github', 'race-$2', 'race-link@example.com', 'Racer $1')::text"
+}
+run_race 6 link $N
+declare -A LINK_ROW
+while IFS='|' read -r r st; do LINK_ROW[$r]=$st; done < <(sql "$DB" -c "
+    SELECT substr(provider_id, 6) || '|' || string_agg(id::text || ':' || user_id, ',')
+      FROM schemakit.oauth_accounts WHERE provider = 'github' AND provider_id LIKE 'race-%' GROUP BY provider_id")
+for ((r = 1; r <= ROUNDS; r++)); do
+    vals=$(round_values link "$r" | tally_values)
+    like "$vals" "^[0-9]+\*$N$" "link round $r: all $N clients got the same link id"
+    is "${LINK_ROW[$r]:-none}" "${vals%\**}:$LINK_UID" "link round $r: exactly one row, with that id, for the user"
+done
+
+# --- limit: 16 clients issue for one email under the issuance limit -------
+if [ "$(sql "$DB" -c "SELECT prosrc LIKE '%email_code_issue_limit%' FROM pg_proc WHERE oid = 'schemakit.issue_email_code(text, interval)'::regprocedure")" = t ]; then
+    N=16 LIMIT=5
+    client_pre_limit() { echo "SET schemakit.email_code_issue_limit = $LIMIT;"; }
+    client_sql_limit() {
+        echo "schemakit.issue_email_code('race-limit-$2@example.com')"
+    }
+    run_race 7 limit $N SKR01
+    is "$N_ALLOWED_ERRORS" "$((ROUNDS * (N - LIMIT)))" "limit: $((N - LIMIT)) clients per round got SKR01 (too many codes)"
+    declare -A LIMIT_ROWS
+    while IFS='|' read -r r st; do LIMIT_ROWS[$r]=$st; done < <(sql "$DB" -c "
+        SELECT r || '|rows=' || count(c.id) || ' open=' || count(c.id) FILTER (WHERE c.used_at IS NULL AND c.revoked_at IS NULL)
+          FROM generate_series(1, $ROUNDS) r
+          LEFT JOIN schemakit.email_codes c ON c.email = 'race-limit-' || r || '@example.com'
+         GROUP BY r")
+    for ((r = 1; r <= ROUNDS; r++)); do
+        is "$(round_values limit "$r" | grep -cE '^[0-9]{6}$')" "$LIMIT" "limit round $r: exactly $LIMIT of $N clients got a code"
+        is "${LIMIT_ROWS[$r]}" "rows=$LIMIT open=1" "limit round $r: $LIMIT rows, one open"
+    done
+else
+    echo "# limit race skipped: this issue_email_code has no issuance limit"
+fi
+
+echo "# races run: $races_run"
+echo "# elapsed: $((SECONDS - t_start))s"
+dropdb --if-exists "$DB"
+done_testing
