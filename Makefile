@@ -41,3 +41,8 @@ DISTVERSION = $(shell perl -MJSON::PP -0777 -ne 'print decode_json($$_)->{versio
 dist:
 	git archive --format zip --prefix $(EXTENSION)-$(DISTVERSION)/ \
 	    -o $(EXTENSION)-$(DISTVERSION).zip HEAD -- . ':(exclude).ci' ':(exclude)test/unit/build'
+
+# Benchmarks against the alternatives apps use today (bench/RESULTS.md).
+.PHONY: bench
+bench:
+	bash bench/run

@@ -126,9 +126,53 @@ sk_public_id_max_bytes(const SkAlphabet *a, int size)
 }
 
 /*
- * Draws size symbols, each uniformly from the alphabet, into out.  Every
- * symbol costs one rejection-sampled byte, so the result is uniform over
- * all nsymbols^size strings.
+ * Draws symbols uniformly over n = nsymbols by rejection on single bytes
+ * (see sk_random_below), but takes the bytes from the buffer a batch at a
+ * time: one call per ID instead of one per symbol.  The byte stream and the
+ * rejection rule are those of sk_random_below, so the result is the same
+ * uniform draw; bytes fetched but not needed are wiped and dropped.
+ */
+static bool
+draw_symbols(unsigned int n, int count, SkRandom *r, long pid,
+			 unsigned int *out)
+{
+	unsigned char pool[64];
+	unsigned int limit = 256 - (256 % n);
+	size_t		have = 0;
+	size_t		pos = 0;
+	bool		ok = true;
+
+	for (int i = 0; i < count && ok; i++)
+	{
+		for (;;)
+		{
+			if (pos == have)
+			{
+				size_t		want = (size_t) (count - i) + (size_t) (count - i) / 8 + 1;
+
+				have = want < sizeof(pool) ? want : sizeof(pool);
+				pos = 0;
+				if (!sk_random_bytes(r, pid, pool, have))
+				{
+					ok = false;
+					break;
+				}
+			}
+			if (pool[pos] < limit)
+			{
+				out[i] = pool[pos++] % n;
+				break;
+			}
+			pos++;
+		}
+	}
+	memset(pool, 0, sizeof(pool));
+	return ok;
+}
+
+/*
+ * Draws size symbols, each uniformly from the alphabet, into out, so the
+ * result is uniform over all nsymbols^size strings.
  */
 bool
 sk_public_id_fill(const SkAlphabet *a, int size, SkRandom *r, long pid,
@@ -136,21 +180,26 @@ sk_public_id_fill(const SkAlphabet *a, int size, SkRandom *r, long pid,
 {
 	size_t		o = 0;
 
-	for (int i = 0; i < size; i++)
+	for (int done = 0; done < size;)
 	{
-		unsigned int k;
+		unsigned int k[64];
+		int			batch = size - done < 64 ? size - done : 64;
 
-		if (!sk_random_below(r, pid, (unsigned int) a->nsymbols, &k))
+		if (!draw_symbols((unsigned int) a->nsymbols, batch, r, pid, k))
 			return false;
-		if (a->single_byte)
-			out[o++] = a->bytes[k];
-		else
+		for (int i = 0; i < batch; i++)
 		{
-			size_t		l = (size_t) (a->off[k + 1] - a->off[k]);
+			if (a->single_byte)
+				out[o++] = a->bytes[k[i]];
+			else
+			{
+				size_t		l = (size_t) (a->off[k[i] + 1] - a->off[k[i]]);
 
-			memcpy(out + o, a->bytes + a->off[k], l);
-			o += l;
+				memcpy(out + o, a->bytes + a->off[k[i]], l);
+				o += l;
+			}
 		}
+		done += batch;
 	}
 	*outlen = o;
 	return true;
@@ -163,13 +212,12 @@ sk_public_id_fill(const SkAlphabet *a, int size, SkRandom *r, long pid,
 bool
 sk_random_digits(int digits, SkRandom *r, long pid, char *out)
 {
-	for (int i = 0; i < digits; i++)
-	{
-		unsigned int k;
+	unsigned int k[SK_CODE_MAX_DIGITS];
 
-		if (!sk_random_below(r, pid, 10, &k))
-			return false;
-		out[i] = (char) ('0' + k);
-	}
+	if (digits < 0 || digits > SK_CODE_MAX_DIGITS ||
+		!draw_symbols(10, digits, r, pid, k))
+		return false;
+	for (int i = 0; i < digits; i++)
+		out[i] = (char) ('0' + k[i]);
 	return true;
 }
