@@ -75,3 +75,26 @@ fresh_db() {
 run_as_cluster_owner() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+
+# data_snapshot DB: every user-data table (those registered for pg_dump, but
+# the migrations record, which gains rows by design) as its row count and an
+# md5 of its rows in id order, and every dumped sequence's state: what
+# upgrades, downgrades and restores must leave exactly as it was.
+data_snapshot() {
+    sql "$1" <<'SQL'
+WITH cfg AS (
+    SELECT c.relname, c.relkind
+      FROM pg_extension e, unnest(e.extconfig) AS t (oid)
+      JOIN pg_class c ON c.oid = t.oid
+     WHERE e.extname = 'schemakit' AND c.relname <> 'migrations'
+)
+SELECT relname || ' ' ||
+       (xpath('/row/n/text()', query_to_xml(format(
+           CASE relkind WHEN 'r'
+             THEN 'SELECT count(*) || '':'' || coalesce(md5(string_agg(t::text, E''\n'' ORDER BY t.id)), ''-'') AS n FROM schemakit.%I t'
+             ELSE 'SELECT ''last_value='' || last_value || '' is_called='' || is_called AS n FROM schemakit.%I' END,
+           relname), false, true, '')))[1]::text
+  FROM cfg
+ ORDER BY relkind DESC, relname;
+SQL
+}

@@ -55,27 +55,6 @@ SQL
     fi
 }
 
-# Rows of every user-data table (those registered for pg_dump, but the
-# migrations record, which gains rows by design), with its sequence state.
-data_snapshot() {
-    sql "$1" <<'SQL'
-WITH cfg AS (
-    SELECT c.relname, c.relkind
-      FROM pg_extension e, unnest(e.extconfig) AS t (oid)
-      JOIN pg_class c ON c.oid = t.oid
-     WHERE e.extname = 'schemakit' AND c.relname <> 'migrations'
-)
-SELECT relname || ' ' ||
-       (xpath('/row/n/text()', query_to_xml(format(
-           CASE relkind WHEN 'r'
-             THEN 'SELECT count(*) || '':'' || coalesce(md5(string_agg(t::text, E''\n'' ORDER BY t.id)), ''-'') AS n FROM schemakit.%I t'
-             ELSE 'SELECT ''last_value='' || last_value AS n FROM schemakit.%I' END,
-           relname), false, true, '')))[1]::text
-  FROM cfg
- ORDER BY 1;
-SQL
-}
-
 # Row counts and ids only: what a downgrade that proceeds must keep.
 row_ids() {
     sql "$1" <<'SQL'

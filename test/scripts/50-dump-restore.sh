@@ -49,28 +49,7 @@ extconfig() {
                    FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'schemakit'"
 }
 
-# One line per user-data table (every table registered for pg_dump but the
-# migrations record; rows: count and md5 of the rows ordered by id) and per
-# identity sequence (last_value, is_called).
-data_snapshot() {
-    sql "$1" <<'SQL'
-WITH cfg AS (
-    SELECT c.relname, c.relkind
-      FROM pg_extension e, unnest(e.extconfig) AS t (oid)
-      JOIN pg_class c ON c.oid = t.oid
-     WHERE e.extname = 'schemakit' AND c.relname <> 'migrations'
-)
-SELECT relname || ' ' ||
-       (xpath('/row/n/text()', query_to_xml(format(
-           CASE relkind WHEN 'r'
-             THEN 'SELECT count(*) || '':'' || coalesce(md5(string_agg(t::text, E''\n'' ORDER BY t.id)), ''-'') AS n FROM schemakit.%I t'
-             ELSE 'SELECT ''last_value='' || last_value || '' is_called='' || is_called AS n FROM schemakit.%I' END,
-           relname), false, true, '')))[1]::text
-  FROM cfg
- ORDER BY relkind DESC, relname;
-SQL
-}
-# Rows a snapshot covers (sum of the per-table counts).
+# Rows a data_snapshot (test/lib/tap.sh) covers (sum of the per-table counts).
 snapshot_rows() { printf '%s\n' "$1" | awk '$2 ~ /^[0-9]+:/ { split($2, a, ":"); n += a[1] } END { print n + 0 }'; }
 
 # fill_sql DB LABEL <<SQL: runs the script, one assertion that it ran clean.
