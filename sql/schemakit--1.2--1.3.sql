@@ -66,6 +66,34 @@ $$;
 
 REVOKE ALL ON FUNCTION schemakit._code_hash_keyed(text, text) FROM PUBLIC;
 
+/*
+ * REVOKE ... FROM PUBLIC does not undo ALTER DEFAULT PRIVILEGES: a grant a
+ * default privilege gave some role on the new key table or keyed functions
+ * at creation is taken back here, so only the owner reads the key.
+ */
+DO $lock_key$
+DECLARE
+    g record;
+BEGIN
+    FOR g IN
+        SELECT 'TABLE schemakit._code_key' AS obj, a.grantee
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid OPERATOR(pg_catalog.=) 'schemakit._code_key'::pg_catalog.regclass
+           AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+        UNION
+        SELECT 'FUNCTION ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::text, a.grantee
+          FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+         WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['schemakit._code_hmac(text, bytea)'::pg_catalog.regprocedure,
+                                                      'schemakit._code_hash_keyed(text, text)'::pg_catalog.regprocedure])
+           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %s', g.obj,
+            CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                 ELSE g.grantee::pg_catalog.regrole::text END);
+    END LOOP;
+END
+$lock_key$;
+
 -- Counting issued codes and failures per address and window.
 CREATE INDEX email_codes_email_created_idx
     ON schemakit.email_codes (pg_catalog.lower(email), created_at);
@@ -207,6 +235,63 @@ END
 $$;
 
 -------------------------------------------------------------------------------
+-- Purging keeps the email codes the limits count (those of the window), so
+-- no purge, whatever its older_than, resets a limit.
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION schemakit.purge_expired(older_than interval DEFAULT '1 day')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cutoff timestamptz;
+    batch constant integer := 5000;
+    window_start timestamptz;
+    purge record;
+    n bigint;
+    total bigint := 0;
+BEGIN
+    IF older_than IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'older_than must not be NULL';
+    END IF;
+    IF older_than < interval '0' OR older_than > interval '100 years' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'older_than must be between 0 and 100 years',
+            DETAIL = pg_catalog.format('The interval given was %s.', older_than);
+    END IF;
+    cutoff := pg_catalog.now() - older_than;
+    -- Email codes of the limit window are what the limits count: keep them.
+    -- (Before the library is loaded in this session the setting may not be
+    -- defined yet; its default is 900 seconds.)
+    window_start := pg_catalog.now()
+        - COALESCE(pg_catalog.current_setting('schemakit.email_code_window', true), '900')::interval;
+
+    FOR purge IN
+        SELECT v.tbl, v.dead_at, v.keep
+          FROM (VALUES ('email_codes', 'LEAST(x.expires_at, x.used_at, x.revoked_at)', ' AND x.created_at < $3'),
+                       ('password_reset_tokens', 'LEAST(x.expires_at, x.used_at, x.revoked_at)', ''),
+                       ('sessions', 'LEAST(x.expires_at, x.revoked_at)', '')) AS v (tbl, dead_at, keep)
+    LOOP
+        FOR i IN 1..20 LOOP
+            EXECUTE pg_catalog.format(
+                'DELETE FROM schemakit.%1$I t WHERE t.id = ANY (ARRAY('
+                '  SELECT x.id FROM schemakit.%1$I x WHERE %2$s < $1%3$s'
+                '   LIMIT $2 FOR UPDATE SKIP LOCKED))', purge.tbl, purge.dead_at, purge.keep)
+            USING cutoff, batch, window_start;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            total := total + n;
+            EXIT WHEN n < batch;
+        END LOOP;
+    END LOOP;
+
+    RETURN total;
+END
+$$;
+
+
+-------------------------------------------------------------------------------
 -- Every function that reads or writes a secret table runs as the owner.
 -------------------------------------------------------------------------------
 
@@ -216,7 +301,6 @@ ALTER FUNCTION schemakit.issue_session(bigint, interval, inet, text) SECURITY DE
 ALTER FUNCTION schemakit.session_user_id(text) SECURITY DEFINER;
 ALTER FUNCTION schemakit.revoke_session(text) SECURITY DEFINER;
 ALTER FUNCTION schemakit.revoke_user_sessions(bigint) SECURITY DEFINER;
-ALTER FUNCTION schemakit.purge_expired(interval) SECURITY DEFINER;
 
 REVOKE ALL ON FUNCTION schemakit.issue_email_code(text, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit.verify_email_code(text, text) FROM PUBLIC;
@@ -229,41 +313,59 @@ REVOKE ALL ON FUNCTION schemakit.revoke_user_sessions(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit.purge_expired(interval) FROM PUBLIC;
 
 /*
- * Roles that could already use these functions (they had the table rights
- * the SECURITY INVOKER versions needed) keep that ability; nobody gains one.
+ * Roles that could already use these functions keep that ability, and
+ * nobody gains one: a role gets EXECUTE on a function exactly when it holds
+ * every table privilege the 1.2 (SECURITY INVOKER) version needed.
  */
 DO $keep$
 DECLARE
     r record;
+    f record;
+    need text;
+    ok boolean;
 BEGIN
     FOR r IN
-        SELECT a.oid::pg_catalog.regrole AS role,
-               pg_catalog.has_table_privilege(a.oid, 'schemakit.email_codes', 'INSERT')
-                 AND pg_catalog.has_table_privilege(a.oid, 'schemakit.email_codes', 'UPDATE') AS codes,
-               pg_catalog.has_table_privilege(a.oid, 'schemakit.password_reset_tokens', 'INSERT')
-                 AND pg_catalog.has_table_privilege(a.oid, 'schemakit.password_reset_tokens', 'UPDATE') AS resets,
-               pg_catalog.has_table_privilege(a.oid, 'schemakit.sessions', 'INSERT')
-                 AND pg_catalog.has_table_privilege(a.oid, 'schemakit.sessions', 'UPDATE') AS sessions,
-               pg_catalog.has_table_privilege(a.oid, 'schemakit.email_codes', 'DELETE')
-                 AND pg_catalog.has_table_privilege(a.oid, 'schemakit.password_reset_tokens', 'DELETE')
-                 AND pg_catalog.has_table_privilege(a.oid, 'schemakit.sessions', 'DELETE') AS purge
+        SELECT a.oid
           FROM pg_catalog.pg_authid a
          WHERE NOT a.rolsuper
            AND a.rolname !~ '^pg_'
            AND pg_catalog.has_schema_privilege(a.oid, 'schemakit', 'USAGE')
     LOOP
-        IF r.codes THEN
-            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION schemakit.issue_email_code(text, interval), schemakit.verify_email_code(text, text) TO %s', r.role);
-        END IF;
-        IF r.resets THEN
-            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION schemakit.issue_password_reset_token(bigint, interval), schemakit.consume_password_reset_token(text) TO %s', r.role);
-        END IF;
-        IF r.sessions THEN
-            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION schemakit.issue_session(bigint, interval, inet, text), schemakit.session_user_id(text), schemakit.revoke_session(text), schemakit.revoke_user_sessions(bigint) TO %s', r.role);
-        END IF;
-        IF r.purge THEN
-            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION schemakit.purge_expired(interval) TO %s', r.role);
-        END IF;
+        FOR f IN
+            SELECT v.fn, v.needs
+              FROM (VALUES
+                ('schemakit.issue_email_code(text, interval)',
+                 ARRAY['email_codes:SELECT', 'email_codes:INSERT', 'email_codes:UPDATE']),
+                ('schemakit.verify_email_code(text, text)',
+                 ARRAY['email_codes:SELECT', 'email_codes:UPDATE']),
+                ('schemakit.issue_password_reset_token(bigint, interval)',
+                 ARRAY['password_reset_tokens:INSERT']),
+                ('schemakit.consume_password_reset_token(text)',
+                 ARRAY['password_reset_tokens:SELECT', 'password_reset_tokens:UPDATE']),
+                ('schemakit.issue_session(bigint, interval, inet, text)',
+                 ARRAY['sessions:INSERT']),
+                ('schemakit.session_user_id(text)',
+                 ARRAY['sessions:SELECT']),
+                ('schemakit.revoke_session(text)',
+                 ARRAY['sessions:SELECT', 'sessions:UPDATE']),
+                ('schemakit.revoke_user_sessions(bigint)',
+                 ARRAY['sessions:SELECT', 'sessions:UPDATE']),
+                ('schemakit.purge_expired(interval)',
+                 ARRAY['email_codes:SELECT', 'email_codes:DELETE',
+                       'password_reset_tokens:SELECT', 'password_reset_tokens:DELETE',
+                       'sessions:SELECT', 'sessions:DELETE'])) AS v (fn, needs)
+        LOOP
+            ok := true;
+            FOREACH need IN ARRAY f.needs LOOP
+                ok := ok AND pg_catalog.has_table_privilege(
+                    r.oid,
+                    pg_catalog.format('schemakit.%s', pg_catalog.split_part(need, ':', 1)),
+                    pg_catalog.split_part(need, ':', 2));
+            END LOOP;
+            IF ok THEN
+                EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f.fn, r.oid::pg_catalog.regrole);
+            END IF;
+        END LOOP;
     END LOOP;
 END
 $keep$;

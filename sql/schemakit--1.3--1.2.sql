@@ -99,7 +99,53 @@ ALTER FUNCTION schemakit.issue_session(bigint, interval, inet, text) SECURITY IN
 ALTER FUNCTION schemakit.session_user_id(text) SECURITY INVOKER;
 ALTER FUNCTION schemakit.revoke_session(text) SECURITY INVOKER;
 ALTER FUNCTION schemakit.revoke_user_sessions(bigint) SECURITY INVOKER;
-ALTER FUNCTION schemakit.purge_expired(interval) SECURITY INVOKER;
+
+-- purge_expired as in 1.2.
+CREATE OR REPLACE FUNCTION schemakit.purge_expired(older_than interval DEFAULT '1 day')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cutoff timestamptz;
+    batch constant integer := 5000;
+    purge record;
+    n bigint;
+    total bigint := 0;
+BEGIN
+    IF older_than IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'older_than must not be NULL';
+    END IF;
+    IF older_than < interval '0' OR older_than > interval '100 years' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'older_than must be between 0 and 100 years',
+            DETAIL = pg_catalog.format('The interval given was %s.', older_than);
+    END IF;
+    cutoff := pg_catalog.now() - older_than;
+
+    FOR purge IN
+        SELECT v.tbl, v.dead_at
+          FROM (VALUES ('email_codes', 'LEAST(x.expires_at, x.used_at, x.revoked_at)'),
+                       ('password_reset_tokens', 'LEAST(x.expires_at, x.used_at, x.revoked_at)'),
+                       ('sessions', 'LEAST(x.expires_at, x.revoked_at)')) AS v (tbl, dead_at)
+    LOOP
+        FOR i IN 1..20 LOOP
+            EXECUTE pg_catalog.format(
+                'DELETE FROM schemakit.%1$I t WHERE t.id = ANY (ARRAY('
+                '  SELECT x.id FROM schemakit.%1$I x WHERE %2$s < $1'
+                '   LIMIT $2 FOR UPDATE SKIP LOCKED))', purge.tbl, purge.dead_at)
+            USING cutoff, batch;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            total := total + n;
+            EXIT WHEN n < batch;
+        END LOOP;
+    END LOOP;
+
+    RETURN total;
+END
+$$;
+
 
 -- Back to the default: EXECUTE for PUBLIC (table rights decide, as in 1.2).
 GRANT EXECUTE ON FUNCTION

@@ -91,7 +91,8 @@ hmac_sha256(const uint8 *key, size_t keylen, const uint8 *msg, size_t msglen,
 /*
  * _code_hmac(message, fallback_key): HMAC-SHA256 of message under
  * schemakit.code_hmac_key when it is set, else under fallback_key (the
- * per-database key).  The key never leaves C, so no SQL caller can read it.
+ * per-database key).  The key never leaves this function; SQL can read the
+ * setting only as a superuser or a member of pg_read_all_settings.
  */
 Datum
 schemakit_code_hmac(PG_FUNCTION_ARGS)

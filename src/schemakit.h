@@ -17,6 +17,10 @@ extern bool schemakit_preloaded;
 
 extern SkRandom *schemakit_rng(void);
 extern void schemakit_random_bytes(void *out, size_t n);
+#if PG_VERSION_NUM >= 180000
+pg_noreturn extern void schemakit_random_failed(void);
+#else
 extern void schemakit_random_failed(void) pg_attribute_noreturn();
+#endif
 
 #endif							/* SCHEMAKIT_H */

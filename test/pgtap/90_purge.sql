@@ -9,7 +9,7 @@
 -- explicit timestamps relative to it.  The three tables are emptied first
 -- (inside this transaction only), so the counts are exact.
 BEGIN;
-SELECT plan(34);
+SELECT plan(36);
 
 SELECT function_returns('schemakit', 'purge_expired', ARRAY['interval']::name[], 'bigint',
                         'purge_expired(interval) returns bigint');
@@ -31,8 +31,11 @@ CREATE TEMP TABLE u AS SELECT (SELECT id FROM schemakit.users WHERE username = '
 -- purge ('1 day') and under purge_expired('0').
 -------------------------------------------------------------------------------
 -- email_codes: the label is the local part of the email address.
-INSERT INTO schemakit.email_codes (email, code_hash, expires_at, used_at, revoked_at)
-SELECT label || '@purge.example', sha256(convert_to(label, 'UTF8')), now() + e, now() + us, now() + r
+-- Created four days ago: since 1.3 purging keeps codes created inside the
+-- email-code limit window (they are what the limits count).
+INSERT INTO schemakit.email_codes (email, code_hash, expires_at, used_at, revoked_at, created_at)
+SELECT label || '@purge.example', sha256(convert_to(label, 'UTF8')), now() + e, now() + us, now() + r,
+       now() - interval '4 days'
   FROM (VALUES
     ('e_live',             interval '10 minutes', NULL::interval,    NULL::interval),
     ('e_live_idle',        interval '23 hours',   NULL,              NULL),
@@ -145,8 +148,8 @@ SELECT is((SELECT count(*) FROM schemakit.email_codes) + (SELECT count(*) FROM s
 -- More than one batch: 12000 dead codes (a batch is 5000 rows, a call does
 -- up to 20 batches per table), plus 6000 dead sessions.
 -------------------------------------------------------------------------------
-INSERT INTO schemakit.email_codes (email, code_hash, expires_at)
-SELECT 'bulk' || g || '@purge.example', sha256(g::text::bytea), now() - interval '2 days'
+INSERT INTO schemakit.email_codes (email, code_hash, expires_at, created_at)
+SELECT 'bulk' || g || '@purge.example', sha256(g::text::bytea), now() - interval '2 days', now() - interval '4 days'
   FROM generate_series(1, 12000) g;
 INSERT INTO schemakit.sessions (user_id, token_hash, expires_at, revoked_at)
 SELECT (SELECT ada FROM u), sha256(('s' || g)::bytea), now() + interval '1 day', now() - interval '2 days'
@@ -169,6 +172,17 @@ SELECT is((SELECT count(*) FROM schemakit.password_reset_tokens), 2::bigint,
           'one dead token is left behind (plus the live one)');
 SELECT is(schemakit.purge_expired(), 1::bigint, 'the next call deletes it');
 SELECT is(pg_temp.left_in('password_reset_tokens'), ARRAY['p_live'], 'only the live token remains');
+
+-------------------------------------------------------------------------------
+-- 1.3: codes created inside schemakit.email_code_window survive any purge,
+-- so purging cannot reset the issuance and verification limits.
+-------------------------------------------------------------------------------
+INSERT INTO schemakit.email_codes (email, code_hash, expires_at, used_at, revoked_at, created_at)
+VALUES ('w_used@purge.example', sha256('w_used'::bytea), now() + interval '1 minute', now() - interval '2 minutes', NULL, now() - interval '5 minutes'),
+       ('w_old@purge.example', sha256('w_old'::bytea), now() - interval '1 hour', NULL, NULL, now() - interval '20 minutes');
+SELECT is(schemakit.purge_expired('0'), 1::bigint, 'purge_expired(''0'') deletes the dead code created before the window');
+SELECT is((SELECT array_agg(email) FROM schemakit.email_codes WHERE email LIKE 'w\_%'), ARRAY['w_used@purge.example'],
+          'and keeps the dead code created inside the window, which the limits count');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -35,16 +35,16 @@ fresh_db "$DB"
 sql "$DB" >/dev/null <<'SQL'
 INSERT INTO schemakit.users (username, email) VALUES ('cron-ada', 'ada@cron.example');
 -- email_codes
-INSERT INTO schemakit.email_codes (email, code_hash, expires_at, used_at, revoked_at)
-SELECT l || '@cron.example', sha256(convert_to(l, 'UTF8')), now() + e, now() + us, now() + r
+INSERT INTO schemakit.email_codes (email, code_hash, expires_at, used_at, revoked_at, created_at)
+SELECT l || '@cron.example', sha256(convert_to(l, 'UTF8')), now() + e, now() + us, now() + r, now() - interval '4 days'
   FROM (VALUES ('dead_expired',  interval '-2 days',  NULL::interval,    NULL::interval),
                ('dead_used',     interval '-2 days',  interval '-3 days', NULL),
                ('dead_revoked',  interval '1 hour',   NULL,              interval '-30 hours'),
                ('recent',        interval '-1 hour',  NULL,              NULL)) AS v(l, e, us, r);
 SELECT schemakit.issue_email_code('ada@cron.example');
 -- the bulk of dead codes: more than one 5000-row batch
-INSERT INTO schemakit.email_codes (email, code_hash, expires_at)
-SELECT 'bulk' || g || '@cron.example', sha256(g::text::bytea), now() - interval '3 days'
+INSERT INTO schemakit.email_codes (email, code_hash, expires_at, created_at)
+SELECT 'bulk' || g || '@cron.example', sha256(g::text::bytea), now() - interval '3 days', now() - interval '4 days'
   FROM generate_series(1, 6000) g;
 -- password_reset_tokens
 INSERT INTO schemakit.password_reset_tokens (user_id, token_hash, expires_at, used_at, revoked_at)

@@ -255,6 +255,36 @@ else
     fail "server log is readable" "log file: '$logfile'"
 fi
 
+# --- upgrading 1.2 -> 1.3 keeps exactly the abilities roles had ---------------
+UP=sk_security_up
+fresh_db "$UP" 1.2
+sql "$UP" >/dev/null <<'SQL'
+DROP ROLE IF EXISTS sk_sessions_reader;
+DROP ROLE IF EXISTS sk_reporting;
+CREATE ROLE sk_sessions_reader;
+CREATE ROLE sk_reporting;
+GRANT USAGE ON SCHEMA schemakit TO sk_sessions_reader, sk_reporting;
+GRANT SELECT ON schemakit.sessions TO sk_sessions_reader;
+ALTER DEFAULT PRIVILEGES IN SCHEMA schemakit GRANT SELECT ON TABLES TO sk_reporting;
+ALTER DEFAULT PRIVILEGES IN SCHEMA schemakit GRANT EXECUTE ON FUNCTIONS TO sk_reporting;
+ALTER EXTENSION schemakit UPDATE TO '1.3';
+SQL
+is "$(sql "$UP" -c "SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p
+      WHERE p.pronamespace = 'schemakit'::regnamespace AND p.prosecdef
+        AND has_function_privilege('sk_sessions_reader', p.oid, 'EXECUTE')")" "session_user_id" \
+   "1.2 -> 1.3: a role that could read sessions keeps session_user_id, and gains no other definer function"
+is "$(sql "$UP" -c "SELECT has_table_privilege('sk_reporting', 'schemakit._code_key', 'SELECT'),
+                           has_function_privilege('sk_reporting', 'schemakit._code_hmac(text, bytea)', 'EXECUTE'),
+                           has_function_privilege('sk_reporting', 'schemakit._code_hash_keyed(text, text)', 'EXECUTE')")" "f|f|f" \
+   "1.2 -> 1.3: default privileges do not open the code key or the keyed-hash functions"
+sql "$UP" -c "DROP OWNED BY sk_sessions_reader, sk_reporting" >/dev/null 2>&1
+dropdb --if-exists "$UP"
+sql postgres -c "DROP ROLE IF EXISTS sk_sessions_reader; DROP ROLE IF EXISTS sk_reporting" >/dev/null
+
+# --- purging cannot reset the limits -------------------------------------------
+is "$(sqlstate "$DB" "SELECT schemakit.purge_expired('0'); SELECT schemakit.issue_email_code('limited@example.com')")" SKR01 \
+   "after purge_expired('0') the issuance limit still holds (codes of the window are kept)"
+
 sql "$DB" -c "DROP OWNED BY $APP, sk_nobody" >/dev/null 2>&1
 dropdb --if-exists "$DB"
 sql postgres -c "DROP ROLE IF EXISTS $APP; DROP ROLE IF EXISTS sk_nobody" >/dev/null
