@@ -9,8 +9,11 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 
 #if PG_VERSION_NUM >= 140000
 #include "common/hmac.h"
@@ -21,6 +24,7 @@
 #include "schemakit.h"
 
 PG_FUNCTION_INFO_V1(schemakit_code_hmac);
+PG_FUNCTION_INFO_V1(schemakit_code_hash_keyed);
 
 #define HMAC_SHA256_LEN 32
 
@@ -89,10 +93,59 @@ hmac_sha256(const uint8 *key, size_t keylen, const uint8 *msg, size_t msglen,
 #endif
 
 /*
+ * The server key wins over the per-database one, and is only trusted once
+ * the library was preloaded: before that, any role could SHOW it.
+ */
+static bool
+server_key(const uint8 **key, size_t *keylen)
+{
+	if (schemakit_code_hmac_key == NULL || schemakit_code_hmac_key[0] == '\0')
+		return false;
+	if (!schemakit_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("schemakit.code_hmac_key is set but schemakit is not preloaded"),
+				 errdetail("Until the library is loaded in a session, any role can read the key with SHOW."),
+				 errhint("Add schemakit to shared_preload_libraries and restart the server.")));
+	*key = (const uint8 *) schemakit_code_hmac_key;
+	*keylen = strlen(schemakit_code_hmac_key);
+	return true;
+}
+
+/* A per-database key that is missing or short is never used silently. */
+static void
+check_database_key(const bytea *k, const uint8 **key, size_t *keylen)
+{
+	if (k == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no key to hash email codes with"),
+				 errdetail("schemakit.code_hmac_key is not set and the per-database key is missing."),
+				 errhint("Set schemakit.code_hmac_key in postgresql.conf.")));
+	*key = (const uint8 *) VARDATA_ANY(k);
+	*keylen = VARSIZE_ANY_EXHDR(k);
+	if (*keylen < SCHEMAKIT_MIN_KEY_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("schemakit per-database code key is too short")));
+}
+
+static bytea *
+hmac_result(const uint8 *key, size_t keylen, const char *msg, size_t msglen)
+{
+	bytea	   *result = (bytea *) palloc(VARHDRSZ + HMAC_SHA256_LEN);
+
+	hmac_sha256(key, keylen, (const uint8 *) msg, msglen, (uint8 *) VARDATA(result));
+	SET_VARSIZE(result, VARHDRSZ + HMAC_SHA256_LEN);
+	return result;
+}
+
+/*
  * _code_hmac(message, fallback_key): HMAC-SHA256 of message under
  * schemakit.code_hmac_key when it is set, else under fallback_key (the
  * per-database key).  The key never leaves this function; SQL can read the
  * setting only as a superuser or a member of pg_read_all_settings.
+ * (Called by the 1.3 _code_hash_keyed(); kept for every script that names it.)
  */
 Datum
 schemakit_code_hmac(PG_FUNCTION_ARGS)
@@ -100,44 +153,93 @@ schemakit_code_hmac(PG_FUNCTION_ARGS)
 	text	   *msg;
 	const uint8 *key;
 	size_t		keylen;
-	bytea	   *result;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	msg = PG_GETARG_TEXT_PP(0);
+	if (!server_key(&key, &keylen))
+		check_database_key(PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1), &key, &keylen);
+	PG_RETURN_BYTEA_P(hmac_result(key, keylen, VARDATA_ANY(msg), VARSIZE_ANY_EXHDR(msg)));
+}
 
-	if (schemakit_code_hmac_key != NULL && schemakit_code_hmac_key[0] != '\0')
+/*
+ * The per-database key, read only when no server key is set.  The query
+ * names one fully qualified table and calls no function or operator, so no
+ * search_path can redirect it; it runs with the caller's rights (issue and
+ * verify are SECURITY DEFINER, and EXECUTE on this helper is not PUBLIC's).
+ */
+static bytea *
+database_key(void)
+{
+	static SPIPlanPtr plan = NULL;
+	MemoryContext caller = CurrentMemoryContext;
+	bytea	   *k = NULL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
 	{
-		if (!schemakit_preloaded)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("schemakit.code_hmac_key is set but schemakit is not preloaded"),
-					 errdetail("Until the library is loaded in a session, any role can read the key with SHOW."),
-					 errhint("Add schemakit to shared_preload_libraries and restart the server.")));
-		key = (const uint8 *) schemakit_code_hmac_key;
-		keylen = strlen(schemakit_code_hmac_key);
+		SPIPlanPtr	p = SPI_prepare("SELECT k.key FROM schemakit._code_key k", 0, NULL);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		plan = p;
 	}
-	else if (!PG_ARGISNULL(1))
+	if (SPI_execute_plan(plan, NULL, NULL, true, 2) != SPI_OK_SELECT)
+		elog(ERROR, "reading schemakit._code_key failed");
+	if (SPI_processed == 1)
 	{
-		bytea	   *fallback = PG_GETARG_BYTEA_PP(1);
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
-		key = (const uint8 *) VARDATA_ANY(fallback);
-		keylen = VARSIZE_ANY_EXHDR(fallback);
-		if (keylen < SCHEMAKIT_MIN_KEY_LEN)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("schemakit per-database code key is too short")));
+		if (!isnull)
+		{
+			MemoryContext spi = MemoryContextSwitchTo(caller);
+
+			k = DatumGetByteaPCopy(d);
+			MemoryContextSwitchTo(spi);
+		}
 	}
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no key to hash email codes with"),
-				 errdetail("schemakit.code_hmac_key is not set and the per-database key is missing."),
-				 errhint("Set schemakit.code_hmac_key in postgresql.conf.")));
+	SPI_finish();
+	return k;
+}
 
-	result = (bytea *) palloc(VARHDRSZ + HMAC_SHA256_LEN);
-	hmac_sha256(key, keylen, (const uint8 *) VARDATA_ANY(msg),
-				VARSIZE_ANY_EXHDR(msg), (uint8 *) VARDATA(result));
-	SET_VARSIZE(result, VARHDRSZ + HMAC_SHA256_LEN);
+/*
+ * _code_hash_keyed(email, code) returns bytea: the stored form of an email
+ * code, HMAC-SHA256 of 'schemakit/email-code/' || lower(email) || '/' || code
+ * in the database encoding - byte for byte what the 1.3 SQL version hashed,
+ * so codes issued before 1.4 still verify.  In C since 1.4: with a server
+ * key it runs no SQL at all, where the SQL version was parsed and planned
+ * again on every issue and verify.  lower() follows the caller's collation,
+ * as before.
+ */
+Datum
+schemakit_code_hash_keyed(PG_FUNCTION_ARGS)
+{
+	text	   *email = PG_GETARG_TEXT_PP(0);
+	text	   *code = PG_GETARG_TEXT_PP(1);
+	text	   *lowered;
+	StringInfoData msg;
+	const uint8 *key;
+	size_t		keylen;
+	bytea	   *result;
+
+	lowered = DatumGetTextPP(DirectFunctionCall1Coll(lower, PG_GET_COLLATION(),
+													 PointerGetDatum(email)));
+	initStringInfo(&msg);
+	appendStringInfoString(&msg, "schemakit/email-code/");
+	appendBinaryStringInfo(&msg, VARDATA_ANY(lowered), VARSIZE_ANY_EXHDR(lowered));
+	appendStringInfoChar(&msg, '/');
+	appendBinaryStringInfo(&msg, VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code));
+
+	if (!server_key(&key, &keylen))
+		check_database_key(database_key(), &key, &keylen);
+	result = hmac_result(key, keylen, msg.data, msg.len);
+
+	/* The message holds the code: do not leave it in freed memory. */
+	explicit_bzero(msg.data, msg.len);
+	pfree(msg.data);
 	PG_RETURN_BYTEA_P(result);
 }

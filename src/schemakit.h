@@ -15,6 +15,8 @@ extern int	schemakit_email_code_verify_limit;
 extern int	schemakit_email_code_window;
 extern bool schemakit_preloaded;
 
+extern void schemakit_token_sha256(const text *token, uint8 *out);
+
 extern SkRandom *schemakit_rng(void);
 extern void schemakit_random_bytes(void *out, size_t n);
 #if PG_VERSION_NUM >= 180000

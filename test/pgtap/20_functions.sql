@@ -21,7 +21,7 @@
 --     129 symbols, 129000 draws (127 at 2/256, 2 at 1/256):           ~500
 -- (One position of 20000 default IDs alone would only reach ~132.)
 BEGIN;
-SELECT plan(182);
+SELECT plan(185);
 
 -- Runs sql and returns {sqlstate, message, detail} of the error it raises.
 CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text[]
@@ -431,6 +431,21 @@ SELECT is(schemakit._email_ok(e), want, format('_email_ok(%s) is %s', CASE WHEN 
                ('', false), ('a', false), ('@b', false), ('a@', false), ('a@@b', false), ('a@b@c', false),
                ('a b@c', false), (E'a@b\n', false), (E'a\t@b', false),
                (repeat('x', 251) || '@a.b', true), (repeat('x', 252) || '@a.b', false)) AS t(e, want);
+-- 1.4 moved _email_ok to C: it must agree with the SQL rule of 1.0-1.3 on
+-- every input, white space of every kind and multibyte lengths included.
+SELECT is(array_agg(to_json(e)::text ORDER BY e), NULL,
+          '_email_ok (C) agrees with char_length(e) <= 255 AND e ~ ''^[^[:space:]@]+@[^[:space:]@]+$'' on 28 inputs')
+  FROM (VALUES ('a@b'), ('ü@例え.jp'), (''), ('@'), ('a@b@c'), ('a b@c'), (E'a\u00a0b@c'), (E'a@b\u3000'),
+               (E'a\u2003@b'), (E'a@\u200bb'), (E'\u0085a@b'), (E'a\u000b@b'), (E'a\r@b'), (E'a\f@b'),
+               (repeat('é', 253) || '@b'), (repeat('é', 254) || '@b'), (repeat('例', 100) || '@' || repeat('例', 154)),
+               (repeat('例', 100) || '@' || repeat('例', 155)), ('x@' || repeat('y', 253)), ('x@' || repeat('y', 254)),
+               ('"quoted"@example.com'), ('a@[127.0.0.1]'), ('a@b.'), ('.a@b'), (E'a@b\x7f'), ('A@B'), ('🙂@🙂'),
+               (E'a\u1680b@c')) AS t(e)
+ WHERE schemakit._email_ok(e) IS DISTINCT FROM (char_length(e) <= 255 AND e ~ '^[^[:space:]@]+@[^[:space:]@]+$');
+SELECT is(count(*), 0::bigint, '_token_hash (C) = sha256(convert_to(token, ''UTF8'')) for empty, ASCII, multibyte and 1400-byte tokens')
+  FROM (VALUES (''), ('a'), (schemakit.random_token()), ('ü例🙂'), (repeat('x', 1400)), (E'tab\there')) AS t(tok)
+ WHERE schemakit._token_hash(tok) IS DISTINCT FROM sha256(convert_to(tok, 'UTF8'));
+SELECT is(schemakit._token_hash(NULL), NULL, '_token_hash is STRICT');
 SELECT is(octet_length(schemakit._code_hash('a@b', '123456')), 32, '_code_hash is 32 bytes');
 SELECT is(schemakit._code_hash('A@B', '123456'), schemakit._code_hash('a@b', '123456'),
           '_code_hash ignores the case of the email');

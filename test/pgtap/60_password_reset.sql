@@ -7,7 +7,7 @@
 -- now() is constant inside this transaction: expiry is simulated by moving
 -- expires_at into the past.
 BEGIN;
-SELECT plan(78);
+SELECT plan(82);
 
 -------------------------------------------------------------------------------
 -- Table shape
@@ -54,9 +54,21 @@ SELECT is((SELECT confdeltype::text FROM pg_constraint
 SELECT col_is_unique('schemakit', 'password_reset_tokens', 'token_hash', 'token_hash is unique');
 SELECT has_index('schemakit', 'password_reset_tokens', 'password_reset_tokens_user_id_idx', 'user_id'::name,
                  'index password_reset_tokens_user_id_idx on user_id');
-SELECT is(pg_get_indexdef(to_regclass('schemakit.password_reset_tokens_dead_at_idx')),
-          'CREATE INDEX password_reset_tokens_dead_at_idx ON schemakit.password_reset_tokens USING btree (LEAST(expires_at, used_at, revoked_at))',
-          'index password_reset_tokens_dead_at_idx on LEAST(expires_at, used_at, revoked_at) (1.2)');
+SELECT is(pg_get_indexdef(to_regclass('schemakit.password_reset_tokens_expires_at_idx')),
+          'CREATE INDEX password_reset_tokens_expires_at_idx ON schemakit.password_reset_tokens USING btree (expires_at)',
+          'index password_reset_tokens_expires_at_idx on expires_at (1.4; it replaced the 1.2 dead_at index)');
+SELECT hasnt_index('schemakit', 'password_reset_tokens', 'password_reset_tokens_dead_at_idx',
+                   'no index password_reset_tokens_dead_at_idx since 1.4');
+SELECT is((SELECT reloptions FROM pg_class WHERE oid = 'schemakit.password_reset_tokens'::regclass),
+          ARRAY['fillfactor=85'], 'password_reset_tokens keeps 15 % of each page free for HOT updates (1.4)');
+SELECT is(array_agg(a.attname ORDER BY a.attname), NULL::name[],
+          'no index covers used_at or revoked_at, so consuming and revoking tokens are HOT updates (1.4)')
+  FROM pg_index x JOIN pg_attribute a ON a.attrelid = x.indrelid
+ WHERE x.indrelid = 'schemakit.password_reset_tokens'::regclass
+   AND a.attname IN ('used_at', 'revoked_at')
+   AND (a.attnum = ANY (x.indkey::int2[])
+        OR pg_get_indexdef(x.indexrelid) ~ a.attname::text
+        OR coalesce(pg_get_expr(x.indpred, x.indrelid), '') ~ a.attname::text);
 SELECT is((SELECT pg_get_constraintdef(oid) FROM pg_constraint
             WHERE conrelid = 'schemakit.password_reset_tokens'::regclass
               AND conname = 'password_reset_tokens_token_hash_check'),
@@ -110,6 +122,8 @@ DELETE FROM schemakit.password_reset_tokens WHERE user_id = (SELECT bob FROM u);
 -------------------------------------------------------------------------------
 -- consume: exactly once
 -------------------------------------------------------------------------------
+CREATE TEMP TABLE upd0 AS
+SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relid = 'schemakit.password_reset_tokens'::regclass;
 SELECT is(schemakit.consume_password_reset_token(pg_temp.tok('a1')), (SELECT ada FROM u),
           'consuming a live token returns its user');
 SELECT is((pg_temp.row_of('a1')).used_at, now(), 'the consumed token has used_at = now()');
@@ -117,6 +131,9 @@ SELECT is(schemakit.consume_password_reset_token(pg_temp.tok('a1')), NULL, 'cons
 -- The success above killed a2 (same user): covered in detail below.
 SELECT is((pg_temp.row_of('a2')).revoked_at, now(), 'consuming a1 revoked ada''s other live token a2');
 SELECT is(schemakit.consume_password_reset_token(pg_temp.tok('a2')), NULL, 'so a2 returns NULL');
+SELECT is((SELECT ROW(x.n_tup_upd - u.n_tup_upd, x.n_tup_hot_upd - u.n_tup_hot_upd)::text
+             FROM pg_stat_xact_user_tables x, upd0 u WHERE x.relid = 'schemakit.password_reset_tokens'::regclass),
+          '(2,2)', 'the consume (claim a1, revoke a2) made 2 row updates, both HOT: no index entry written (1.4)');
 
 SELECT is(schemakit.consume_password_reset_token(schemakit.random_token()), NULL, 'a wrong token returns NULL');
 SELECT is(schemakit.consume_password_reset_token(upper(pg_temp.tok('a1'))), NULL,

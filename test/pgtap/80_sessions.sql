@@ -8,7 +8,7 @@
 -- now() is constant inside this transaction: expiry and idleness are
 -- simulated by moving expires_at / last_seen_at into the past.
 BEGIN;
-SELECT plan(106);
+SELECT plan(110);
 
 -------------------------------------------------------------------------------
 -- Table shape
@@ -185,6 +185,26 @@ SELECT is(schemakit.session_user_id(pg_temp.tok('a1')), (SELECT ada FROM u),
 SELECT is((pg_temp.row_of('a1')).last_seen_at, now() - interval '2 minutes',
           'and does not try to refresh last_seen_at there');
 ROLLBACK TO SAVEPOINT ro;
+
+-- 1.4 reads the table in C: a sessions table or token index that is not
+-- what the scripts made is refused (55000), never read.
+SAVEPOINT dmg;
+ALTER TABLE schemakit.sessions DROP CONSTRAINT sessions_token_hash_key;
+SELECT throws_ok(format('SELECT schemakit.session_user_id(%L)', pg_temp.tok('a1')), '55000',
+                 'schemakit.sessions or its index sessions_token_hash_key does not exist',
+                 'session_user_id without the token index raises 55000');
+CREATE UNIQUE INDEX sessions_token_hash_key ON schemakit.sessions (id);
+SELECT throws_ok(format('SELECT schemakit.session_user_id(%L)', pg_temp.tok('a1')), '55000',
+                 'index schemakit.sessions_token_hash_key is not the unique index on sessions (token_hash)',
+                 'session_user_id refuses an index of that name on another column (55000)');
+ROLLBACK TO SAVEPOINT dmg;
+SAVEPOINT dmg2;
+ALTER TABLE schemakit.sessions RENAME COLUMN user_id TO owner_id;
+SELECT throws_ok(format('SELECT schemakit.session_user_id(%L)', pg_temp.tok('a1')), '55000',
+                 'schemakit.sessions has no column "user_id" of type bigint',
+                 'session_user_id refuses a sessions table without its user_id column (55000)');
+ROLLBACK TO SAVEPOINT dmg2;
+SELECT is(schemakit.session_user_id(pg_temp.tok('a1')), (SELECT ada FROM u), 'with the table restored it answers again');
 
 -------------------------------------------------------------------------------
 -- revoke_session

@@ -1,6 +1,7 @@
 -- 90_purge.sql - schemakit.purge_expired() (1.2): it deletes the email
--- codes, reset tokens and sessions that died (expired, used or revoked) more
--- than older_than ago, in all three tables, and keeps everything else; it
+-- codes and sessions that died (expired, used or revoked) and, since 1.4,
+-- the reset tokens that expired, more than older_than ago, in all three
+-- tables, and keeps everything else; it
 -- returns the exact number deleted; older_than '0' purges everything dead;
 -- argument errors; and a backlog larger than one 5000-row batch is purged
 -- in one call.
@@ -9,7 +10,7 @@
 -- explicit timestamps relative to it.  The three tables are emptied first
 -- (inside this transaction only), so the counts are exact.
 BEGIN;
-SELECT plan(36);
+SELECT plan(38);
 
 SELECT function_returns('schemakit', 'purge_expired', ARRAY['interval']::name[], 'bigint',
                         'purge_expired(interval) returns bigint');
@@ -101,14 +102,14 @@ SELECT is((SELECT count(*) FROM schemakit.email_codes) + (SELECT count(*) FROM s
 -------------------------------------------------------------------------------
 -- purge_expired() with the default: dead for more than 1 day
 -------------------------------------------------------------------------------
-SELECT is(schemakit.purge_expired(), 9::bigint,
-          'purge_expired() deletes 4 codes + 3 tokens + 2 sessions dead for more than a day');
+SELECT is(schemakit.purge_expired(), 7::bigint,
+          'purge_expired() deletes 4 codes + 1 token + 2 sessions dead for more than a day');
 SELECT is(pg_temp.left_in('email_codes'),
           ARRAY['e_expired_cutoff', 'e_expired_recent', 'e_live', 'e_live_idle', 'e_revoked_recent', 'e_used_recent'],
           'email_codes: live codes, codes dead for less than a day, and one dead exactly a day are kept');
 SELECT is(pg_temp.left_in('password_reset_tokens'),
-          ARRAY['p_expired_recent', 'p_live', 'p_revoked_recent', 'p_used_recent'],
-          'password_reset_tokens: the expired, used and revoked tokens older than a day are gone');
+          ARRAY['p_expired_recent', 'p_live', 'p_revoked_old', 'p_revoked_recent', 'p_used_old', 'p_used_recent'],
+          'password_reset_tokens (1.4): the token expired for over a day is gone; used and revoked ones stay until they expire');
 SELECT is(pg_temp.left_in('sessions'),
           ARRAY['s_expired_recent', 's_live', 's_live_idle', 's_revoked_recent'],
           'sessions: the old expired and old revoked sessions are gone, the idle live one is kept');
@@ -119,16 +120,21 @@ SELECT is(schemakit.purge_expired('30 minutes'), 7::bigint,
           'purge_expired(''30 minutes'') deletes what died between 30 minutes and a day ago');
 SELECT is(pg_temp.left_in('email_codes'), ARRAY['e_live', 'e_live_idle'],
           'email_codes: only the live codes are left');
-SELECT is(pg_temp.left_in('password_reset_tokens'), ARRAY['p_live', 'p_revoked_recent', 'p_used_recent'],
-          'password_reset_tokens: what died a minute ago is kept');
+SELECT is(pg_temp.left_in('password_reset_tokens'), ARRAY['p_live', 'p_revoked_old', 'p_revoked_recent', 'p_used_old', 'p_used_recent'],
+          'password_reset_tokens: what expired an hour ago is gone, the unexpired ones are kept');
 SELECT is(pg_temp.left_in('sessions'), ARRAY['s_live', 's_live_idle'],
           'sessions: only the live sessions are left');
 
 -------------------------------------------------------------------------------
 -- older_than '0': everything dead
 -------------------------------------------------------------------------------
-SELECT is(schemakit.purge_expired('0'), 2::bigint, 'purge_expired(''0'') deletes the remaining dead rows');
+SELECT is(schemakit.purge_expired('0'), 0::bigint,
+          'purge_expired(''0'') deletes nothing more: the codes and sessions left are live, the tokens left unexpired');
 SELECT is(pg_temp.left_in('email_codes'), ARRAY['e_live', 'e_live_idle'], 'email_codes: the live ones survive');
+SELECT is(pg_temp.left_in('password_reset_tokens'), ARRAY['p_live', 'p_revoked_old', 'p_revoked_recent', 'p_used_old', 'p_used_recent'],
+          'password_reset_tokens: the unexpired ones survive, used or not');
+UPDATE schemakit.password_reset_tokens SET expires_at = now() - interval '1 second' WHERE used_at IS NOT NULL OR revoked_at IS NOT NULL;
+SELECT is(schemakit.purge_expired('0'), 4::bigint, 'once they expire, the used and revoked tokens are purged');
 SELECT is(pg_temp.left_in('password_reset_tokens'), ARRAY['p_live'], 'password_reset_tokens: the live one survives');
 SELECT is(pg_temp.left_in('sessions'), ARRAY['s_live', 's_live_idle'], 'sessions: the live ones survive');
 SELECT is(schemakit.purge_expired('0'), 0::bigint, 'nothing dead is left');

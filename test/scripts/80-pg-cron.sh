@@ -46,14 +46,15 @@ SELECT schemakit.issue_email_code('ada@cron.example');
 INSERT INTO schemakit.email_codes (email, code_hash, expires_at, created_at)
 SELECT 'bulk' || g || '@cron.example', sha256(g::text::bytea), now() - interval '3 days', now() - interval '4 days'
   FROM generate_series(1, 6000) g;
--- password_reset_tokens
+-- password_reset_tokens (purged by expiry since 1.4: the used and revoked
+-- ones have expired too)
 INSERT INTO schemakit.password_reset_tokens (user_id, token_hash, expires_at, used_at, revoked_at)
 SELECT u.id, sha256(convert_to(l, 'UTF8')), now() + e, now() + us, now() + r
   FROM schemakit.users u,
        (VALUES ('dead_expired',  interval '-2 days',  NULL::interval,    NULL::interval),
-               ('dead_used',     interval '1 hour',   interval '-2 days', NULL),
-               ('dead_revoked',  interval '1 hour',   NULL,              interval '-2 days'),
-               ('recent',        interval '1 hour',   interval '-1 hour', NULL)) AS v(l, e, us, r)
+               ('dead_used',     interval '-2 days',  interval '-3 days', NULL),
+               ('dead_revoked',  interval '-2 days',  NULL,              interval '-3 days'),
+               ('recent',        interval '-1 hour',  interval '-2 hours', NULL)) AS v(l, e, us, r)
  WHERE u.username = 'cron-ada';
 SELECT schemakit.issue_password_reset_token(u.id) FROM schemakit.users u WHERE u.username = 'cron-ada';
 -- sessions

@@ -70,6 +70,31 @@ is "$(app_state "SHOW schemakit.code_hmac_key")" 42501 "app role: cannot read th
 is "$(app_state "SELECT current_setting('schemakit.code_hmac_key')")" 42501 "app role: cannot read the code key via current_setting"
 is "$(nobody_state "SELECT schemakit.issue_session(1)")" 42501 "role with only schema USAGE: definer functions are not executable"
 is "$(nobody_state "SELECT schemakit.verify_email_code('a@b.io', '123456')")" 42501 "role with only schema USAGE: verify is not executable"
+is "$(nobody_state "SELECT schemakit.session_user_id('x')")" 42501 "role with only schema USAGE: session_user_id (C since 1.4) is not executable"
+
+# --- 1.4: session_user_id reads in C; its refresh writes as the table owner --
+sql "$DB" >/dev/null <<'SQL'
+CREATE TABLE public.sk_refresh_tok AS
+SELECT schemakit.issue_session(u.id) AS session, u.id AS uid FROM schemakit.users u WHERE u.username = 'owner';
+GRANT SELECT ON public.sk_refresh_tok TO PUBLIC;
+UPDATE schemakit.sessions SET last_seen_at = now() - interval '2 minutes'
+ WHERE token_hash = sha256(convert_to((SELECT session FROM public.sk_refresh_tok), 'UTF8'));
+SQL
+is "$(as_app -c "SELECT schemakit.session_user_id(session) = uid, current_user = '$APP' FROM public.sk_refresh_tok")" "t|t" \
+   "app role (EXECUTE only): session_user_id answers for a session due a refresh"
+is "$(sql "$DB" -c "SELECT last_seen_at > now() - interval '10 seconds' FROM schemakit.sessions
+                    WHERE token_hash = sha256(convert_to((SELECT session FROM public.sk_refresh_tok), 'UTF8'))")" t \
+   "app role: ... and the refresh of last_seen_at was written, as the table owner"
+is "$(app_state "SELECT * FROM schemakit.sessions")" 42501 "app role: still cannot read schemakit.sessions after calling session_user_id"
+is "$(as_app -c "SET search_path = public; SELECT current_setting('search_path'), current_user FROM public.sk_refresh_tok, LATERAL (SELECT schemakit.session_user_id(session)) s")" "public|$APP" \
+   "app role: after session_user_id (and a refresh) the caller's search_path and user are back"
+sql "$DB" -c "DROP TABLE public.sk_refresh_tok" >/dev/null
+is "$(sql "$DB" -c "SELECT l.lanname || ' ' || p.prosecdef || ' ' || coalesce(p.proconfig::text, '-') FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                    WHERE p.oid = 'schemakit.session_user_id(text)'::regprocedure")" "c false -" \
+   "session_user_id is C since 1.4: no SECURITY DEFINER frame, no SET clause"
+is "$(sql "$DB" -c "SELECT count(*) FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+                    WHERE p.oid = 'schemakit.session_user_id(text)'::regprocedure AND a.grantee = 0")" 0 \
+   "session_user_id: no EXECUTE for PUBLIC (it reads a secret table)"
 is "$(PGUSER=sk_nobody PGPASSWORD=$APPPW sqlstate "$DB" "SELECT length(schemakit.public_id())")" 00000 "role with only schema USAGE: plain generators still work"
 
 # --- definer functions: pinned path, no PUBLIC execute ----------------------
@@ -88,8 +113,8 @@ is "$(sql "$DB" -c "SELECT coalesce(string_agg(p.oid::regprocedure::text, ', '),
    "no SECURITY DEFINER function is executable by PUBLIC"
 is "$(sql "$DB" -c "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc
       WHERE pronamespace = 'schemakit'::regnamespace AND prosecdef")" \
-   "consume_password_reset_token,issue_email_code,issue_password_reset_token,issue_session,purge_expired,revoke_session,revoke_user_sessions,session_user_id,verify_email_code" \
-   "SECURITY DEFINER exactly where secret tables are touched"
+   "consume_password_reset_token,issue_email_code,issue_password_reset_token,issue_session,purge_expired,revoke_session,revoke_user_sessions,verify_email_code" \
+   "SECURITY DEFINER exactly where secret tables are touched through SQL (session_user_id reads in C since 1.4)"
 is "$(sql "$DB" -c "SELECT coalesce(string_agg(c.relname, ','), '') FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
       WHERE c.relnamespace = 'schemakit'::regnamespace AND a.grantee = 0")" "" \
    "PUBLIC has no privilege on any schemakit table"
@@ -120,6 +145,8 @@ CREATE TEMP TABLE r AS
 SELECT schemakit.issue_email_code('Victim@Example.com') AS code,
        schemakit.issue_session((SELECT min(id) FROM schemakit.users)) AS session,
        schemakit.issue_password_reset_token((SELECT min(id) FROM schemakit.users)) AS reset;
+UPDATE schemakit.sessions ss SET last_seen_at = pg_catalog.now() OPERATOR(pg_catalog.-) interval '2 minutes'
+  FROM r WHERE ss.token_hash OPERATOR(pg_catalog.=) pg_catalog.sha256(pg_catalog.convert_to(r.session, 'UTF8'));
 SELECT schemakit.verify_email_code('victim@example.com', '999999x') AS wrong,
        schemakit.verify_email_code('victim@example.com', code) AS right,
        schemakit.session_user_id(session) = (SELECT min(id) FROM schemakit.users) AS session_ok,
@@ -129,11 +156,13 @@ SELECT schemakit.verify_email_code('victim@example.com', '999999x') AS wrong,
        schemakit.oauth_user_id('github', 'nobody') IS NULL AS unknown_oauth,
        schemakit.purge_expired() >= 0 AS purge_ok
   FROM r;
+SELECT ss.last_seen_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) interval '1 minute') AS refreshed
+  FROM schemakit.sessions ss, r WHERE ss.token_hash OPERATOR(pg_catalog.=) pg_catalog.sha256(pg_catalog.convert_to(r.session, 'UTF8'));
 SELECT count(*) FROM public.hijack_log;
 SQL
 )
-is "$(printf '%s\n' "$hijack" | tr '\n' ' ')" "f|t|t|t|t|t|t|t 0 " \
-   "a fake lower(), =, sha256() and now() in public and pg_temp, and shadow temp tables, change no result and never run"
+is "$(printf '%s\n' "$hijack" | tr '\n' ' ')" "f|t|t|t|t|t|t|t t 0 " \
+   "a fake lower(), =, sha256() and now() in public and pg_temp, and shadow temp tables, change no result and never run (session refresh included)"
 sql "$DB" -c "DROP TABLE public.hijack_log CASCADE; DROP OPERATOR public.= (bytea, bytea); DROP OPERATOR public.= (text, text);
               DROP FUNCTION public.lower(text), public.hijack_eq(bytea, bytea), public.hijack_text_eq(text, text), public.sha256(bytea), public.now();" >/dev/null
 
