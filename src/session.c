@@ -169,8 +169,9 @@ refresh_last_seen(int64 session_id, Oid owner)
  * No SECURITY DEFINER: reading through the index checks no table
  * privilege, and who may call this at all is decided by EXECUTE, which is
  * revoked from PUBLIC as before.  The snapshot is a fresh one in READ
- * COMMITTED, as each statement of the PL/pgSQL version had, so a session
- * revoked by a commit a moment ago is already refused.  On a hot standby
+ * COMMITTED, taken after a command-counter increment, as each statement of
+ * the PL/pgSQL version had: a session revoked by a commit a moment ago, or
+ * earlier in this very statement, is already refused.  On a hot standby
  * or in a read-only transaction the answer comes without the refresh.
  */
 Datum
@@ -230,6 +231,8 @@ schemakit_session_user_id(PG_FUNCTION_ARGS)
 	check_token_index(rel, idx, c.token_hash);
 	owner = rel->rd_rel->relowner;
 
+	/* As SPI does for a volatile function: see this transaction's writes. */
+	CommandCounterIncrement();
 	snap = RegisterSnapshot(GetTransactionSnapshot());
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_BYTEAEQ, PointerGetDatum(hash));
 #if PG_VERSION_NUM >= 180000

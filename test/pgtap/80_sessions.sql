@@ -8,7 +8,7 @@
 -- now() is constant inside this transaction: expiry and idleness are
 -- simulated by moving expires_at / last_seen_at into the past.
 BEGIN;
-SELECT plan(110);
+SELECT plan(111);
 
 -------------------------------------------------------------------------------
 -- Table shape
@@ -205,6 +205,14 @@ SELECT throws_ok(format('SELECT schemakit.session_user_id(%L)', pg_temp.tok('a1'
                  'session_user_id refuses a sessions table without its user_id column (55000)');
 ROLLBACK TO SAVEPOINT dmg2;
 SELECT is(schemakit.session_user_id(pg_temp.tok('a1')), (SELECT ada FROM u), 'with the table restored it answers again');
+-- Each call reads under a fresh snapshot (READ COMMITTED), as each statement
+-- of the PL/pgSQL version did: a revocation made earlier in the same
+-- statement is already seen.
+INSERT INTO tok VALUES ('a_same', schemakit.issue_session((SELECT ada FROM u)));
+SELECT is(ROW(schemakit.revoke_session(pg_temp.tok('a_same')), schemakit.session_user_id(pg_temp.tok('a_same')))::text,
+          '(t,)', 'revoke_session then session_user_id in one statement: the lookup already sees the revocation');
+DELETE FROM schemakit.sessions WHERE token_hash = sha256(convert_to(pg_temp.tok('a_same'), 'UTF8'));
+DELETE FROM tok WHERE label = 'a_same';
 
 -------------------------------------------------------------------------------
 -- revoke_session
