@@ -235,8 +235,17 @@ schemakit_code_hash_keyed(PG_FUNCTION_ARGS)
 	appendBinaryStringInfo(&msg, VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code));
 
 	if (!server_key(&key, &keylen))
-		check_database_key(database_key(), &key, &keylen);
-	result = hmac_result(key, keylen, msg.data, msg.len);
+	{
+		bytea	   *k = database_key();
+
+		check_database_key(k, &key, &keylen);
+		result = hmac_result(key, keylen, msg.data, msg.len);
+		/* Our copy of the key: do not leave it in freed memory. */
+		explicit_bzero(VARDATA_ANY(k), VARSIZE_ANY_EXHDR(k));
+		pfree(k);
+	}
+	else
+		result = hmac_result(key, keylen, msg.data, msg.len);
 
 	/* The message holds the code: do not leave it in freed memory. */
 	explicit_bzero(msg.data, msg.len);

@@ -10,6 +10,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
@@ -19,6 +20,7 @@
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
 #include "common/sha2.h"
 #include "executor/spi.h"
@@ -85,8 +87,9 @@ session_column(Relation rel, const char *name, Oid type)
 
 /*
  * The index must be the one the scripts made: a btree on token_hash alone
- * of this very table, unique.  Anything else could return a row that does
- * not carry the hash asked for.
+ * of this very table, unique and not deferrable, with bytea's default
+ * operator class.  Anything else could return a row that does not carry
+ * the hash asked for, or two rows for one hash.
  */
 static void
 check_token_index(Relation rel, Relation idx, AttrNumber token_hash)
@@ -95,8 +98,10 @@ check_token_index(Relation rel, Relation idx, AttrNumber token_hash)
 
 	if (ix->indrelid != RelationGetRelid(rel) ||
 		idx->rd_rel->relam != BTREE_AM_OID ||
-		!ix->indisunique || !ix->indisvalid ||
+		!ix->indisunique || !ix->indisvalid || !ix->indimmediate ||
 		ix->indnkeyatts != 1 || ix->indkey.values[0] != token_hash ||
+		idx->rd_opcintype[0] != BYTEAOID ||
+		idx->rd_opfamily[0] != BYTEA_BTREE_FAM_OID ||
 		!heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) ||
 		!heap_attisnull(idx->rd_indextuple, Anum_pg_index_indexprs, NULL))
 		ereport(ERROR,
@@ -197,9 +202,10 @@ schemakit_session_user_id(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	token = PG_GETARG_TEXT_PP(0);
-	if (VARSIZE_ANY_EXHDR(token) > TOKEN_MAX_BYTES)
+	/* Judge the length before detoasting: a huge argument costs nothing. */
+	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ > TOKEN_MAX_BYTES)
 		PG_RETURN_NULL();
+	token = PG_GETARG_TEXT_PP(0);
 
 	hash = (bytea *) palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 	schemakit_token_sha256(token, (uint8 *) VARDATA(hash));

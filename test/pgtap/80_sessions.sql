@@ -8,7 +8,7 @@
 -- now() is constant inside this transaction: expiry and idleness are
 -- simulated by moving expires_at / last_seen_at into the past.
 BEGIN;
-SELECT plan(111);
+SELECT plan(112);
 
 -------------------------------------------------------------------------------
 -- Table shape
@@ -198,6 +198,13 @@ SELECT throws_ok(format('SELECT schemakit.session_user_id(%L)', pg_temp.tok('a1'
                  'index schemakit.sessions_token_hash_key is not the unique index on sessions (token_hash)',
                  'session_user_id refuses an index of that name on another column (55000)');
 ROLLBACK TO SAVEPOINT dmg;
+SAVEPOINT dmg1;
+ALTER TABLE schemakit.sessions DROP CONSTRAINT sessions_token_hash_key;
+ALTER TABLE schemakit.sessions ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash) DEFERRABLE;
+SELECT throws_ok(format('SELECT schemakit.session_user_id(%L)', pg_temp.tok('a1')), '55000',
+                 'index schemakit.sessions_token_hash_key is not the unique index on sessions (token_hash)',
+                 'session_user_id refuses a deferrable unique index (two rows could share a hash for a while) (55000)');
+ROLLBACK TO SAVEPOINT dmg1;
 SAVEPOINT dmg2;
 ALTER TABLE schemakit.sessions RENAME COLUMN user_id TO owner_id;
 SELECT throws_ok(format('SELECT schemakit.session_user_id(%L)', pg_temp.tok('a1')), '55000',
