@@ -97,7 +97,15 @@ else
     done_testing; exit 1
 fi
 is "$(rsql postgres -c "SELECT pg_is_in_recovery()")" t "replica: pg_is_in_recovery() is true"
-is "$(sql postgres -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" 1 "primary: one streaming standby"
+# "started" means accepting connections; the WAL receiver may connect a
+# moment later (CI once looked too early), so wait up to 30 s for it.
+streaming=0
+for _ in $(seq 1 60); do
+    streaming=$(sql postgres -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
+    [ "$streaming" = 1 ] && break
+    sleep 0.5
+done
+is "$streaming" 1 "primary: one streaming standby"
 
 # ---------------------------------------------------------------------------
 # the primary: a database at the default version with rows and live secrets
