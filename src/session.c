@@ -202,8 +202,11 @@ schemakit_session_user_id(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	/* Judge the length before detoasting: a huge argument costs nothing. */
-	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ > TOKEN_MAX_BYTES)
+	/*
+	 * Judge the length before detoasting, so a huge argument costs nothing.
+	 * (The raw size includes the header: 4 bytes at any length that matters.)
+	 */
+	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > TOKEN_MAX_BYTES + VARHDRSZ)
 		PG_RETURN_NULL();
 	token = PG_GETARG_TEXT_PP(0);
 
@@ -211,7 +214,7 @@ schemakit_session_user_id(PG_FUNCTION_ARGS)
 	schemakit_token_sha256(token, (uint8 *) VARDATA(hash));
 	SET_VARSIZE(hash, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 
-	/* By name each call: two syscache hits, and never a stale OID. */
+	/* By name each call: three syscache hits, and never a stale OID. */
 	nsp = get_namespace_oid("schemakit", false);
 	relid = get_relname_relid("sessions", nsp);
 	idxid = get_relname_relid("sessions_token_hash_key", nsp);
