@@ -6,6 +6,11 @@
 
 #include "core/sk_random.h"
 
+/* Since PostgreSQL 16 the varlena macros (VARDATA_ANY, ...) live in varatt.h. */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
 /* Shortest accepted schemakit.code_hmac_key, in bytes. */
 #define SCHEMAKIT_MIN_KEY_LEN 32
 
