@@ -1,0 +1,620 @@
+/*
+ * schemakit 1.4 -> 1.5: what an outside attack on 1.4 broke.
+ *
+ * - Addresses are compared under email_key(): ASCII letters folded, every
+ *   other byte exact, the same on every locale, collation and glibc.
+ *   users.email_key and email_codes.email_key are generated columns; the
+ *   unique index on users, the one-open-code index, the code hash, the
+ *   user a code is bound to and the per-address limits all use them.
+ *   The update refuses (23505, naming the rows) when two users would share
+ *   a key; it never merges or drops one.
+ * - Every ttl and older_than is judged by the timestamp it produces.
+ * - Failed code guesses are counted in shared memory too, so a rolled-back
+ *   transaction cannot take one back; the per-address failure limit is
+ *   checked and counted under a per-address lock.
+ * - Issuance and verification lock per address with a lock no SQL role can
+ *   take; consuming reset tokens locks per user, so two tokens of one user
+ *   consumed at once cannot deadlock.
+ * - pg_restore -j: the foreign keys to users keep their cascades, but their
+ *   insert-side checks are made by a trigger that trusts a superuser's COPY
+ *   (a restore), so tables load in any order.
+ * - Limit errors leave the caller's statement out of the server log.
+ * - grant_app grants REFERENCES on the tables apps point at.
+ * - Rights a default privilege gave on what this script creates, and any
+ *   right on a secret table or an internal function, are taken back.
+ *
+ * Locks: users and email_codes are rewritten (new generated column) under
+ * ACCESS EXCLUSIVE; the other tables get a trigger (SHARE ROW EXCLUSIVE).
+ */
+\echo Use "ALTER EXTENSION schemakit UPDATE TO '1.5'" to load this file. \quit
+
+-------------------------------------------------------------------------------
+-- C helpers
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION schemakit.email_key(email text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'schemakit_email_key'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION schemakit.email_key(text) IS
+'the key under which addresses are compared: ASCII letters folded to lower case, every other byte kept exactly';
+
+CREATE FUNCTION schemakit._ttl_expiry(ttl interval, max_ttl interval, what text)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'schemakit_ttl_expiry'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION schemakit._purge_cutoff(older_than interval, max_age interval)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'schemakit_purge_cutoff'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION schemakit._lock_key(space integer, key text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'schemakit_lock_key'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION schemakit._code_failures(code_id bigint, created_at timestamptz)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'schemakit_code_failures'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+CREATE FUNCTION schemakit._code_failed(code_id bigint, created_at timestamptz, expires_at timestamptz)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'schemakit_code_failed'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION schemakit._refuse(sqlstate text, message text, detail text, hint text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'schemakit_refuse'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE FUNCTION schemakit._reference_check()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'schemakit_reference_check'
+LANGUAGE C;
+
+-- Same name, new message: the address key instead of lower() in the
+-- caller's collation.  Only codes of non-ASCII addresses hash differently;
+-- their open codes are retired below.
+CREATE OR REPLACE FUNCTION schemakit._code_hash_keyed(email text, code text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'schemakit_email_code_hash'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+REVOKE ALL ON FUNCTION schemakit._ttl_expiry(interval, interval, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._purge_cutoff(interval, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._lock_key(integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._code_failures(bigint, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._code_failed(bigint, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._refuse(text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._reference_check() FROM PUBLIC;
+
+-- Retired: the unkeyed hash of 1.0-1.2 and the 1.3 SQL HMAC helper.  The
+-- unkeyed acceptance window closed a day after each database reached 1.3.
+DROP FUNCTION schemakit._code_hash(text, text);
+DROP FUNCTION schemakit._code_hmac(text, bytea);
+
+-------------------------------------------------------------------------------
+-- users: one key per address
+-------------------------------------------------------------------------------
+
+DO $collisions$
+DECLARE
+    groups text;
+BEGIN
+    SELECT pg_catalog.string_agg(pg_catalog.format('%L: users %s', g.k, g.ids), '; ')
+      INTO groups
+      FROM (SELECT schemakit.email_key(u.email) AS k,
+                   pg_catalog.string_agg(u.id::text, ', ' ORDER BY u.id) AS ids
+              FROM schemakit.users u
+             WHERE u.email IS NOT NULL
+             GROUP BY 1
+            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
+             ORDER BY 1
+             LIMIT 50) g;
+    IF groups IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'unique_violation',
+            MESSAGE = 'users would share an address key in schemakit 1.5',
+            DETAIL = 'Addresses that differ only in ASCII case are one address from 1.5 on: ' || groups || '.',
+            HINT = 'Change or clear the address of all but one user of each group, then update again. Nothing was changed.';
+    END IF;
+END
+$collisions$;
+
+ALTER TABLE schemakit.users
+    ADD COLUMN email_key text GENERATED ALWAYS AS (schemakit.email_key(email)) STORED;
+DROP INDEX schemakit.users_email_key;
+ALTER TABLE schemakit.users ADD CONSTRAINT users_email_key UNIQUE (email_key);
+
+COMMENT ON COLUMN schemakit.users.email_key IS
+'schemakit.email_key(email): unique; look users up and resolve conflicts by it';
+
+-------------------------------------------------------------------------------
+-- email_codes: the same key
+-------------------------------------------------------------------------------
+
+ALTER TABLE schemakit.email_codes
+    ADD COLUMN email_key text GENERATED ALWAYS AS (schemakit.email_key(email)) STORED;
+
+-- Open codes hashed under a lower() that differs from the key cannot verify
+-- any more, and two open codes whose addresses now share a key cannot both
+-- stay open: both are retired (the user asks for a new code).
+UPDATE schemakit.email_codes c
+   SET revoked_at = pg_catalog.now()
+ WHERE c.used_at IS NULL AND c.revoked_at IS NULL
+   AND (pg_catalog.lower(c.email) OPERATOR(pg_catalog.<>) c.email_key
+        OR EXISTS (SELECT 1 FROM schemakit.email_codes d
+                    WHERE d.used_at IS NULL AND d.revoked_at IS NULL
+                      AND d.email_key OPERATOR(pg_catalog.=) c.email_key
+                      AND d.id OPERATOR(pg_catalog.<>) c.id));
+
+DROP INDEX schemakit.email_codes_open_email_key;
+CREATE UNIQUE INDEX email_codes_open_email_key
+    ON schemakit.email_codes (email_key)
+    WHERE used_at IS NULL AND revoked_at IS NULL;
+DROP INDEX schemakit.email_codes_email_created_idx;
+CREATE INDEX email_codes_email_created_idx
+    ON schemakit.email_codes (email_key, created_at);
+
+-------------------------------------------------------------------------------
+-- References to users that pg_restore -j can load in any order
+-------------------------------------------------------------------------------
+
+DO $references$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT k.conrelid::pg_catalog.regclass AS tbl, c.relname, a.attname, t.tgname
+          FROM pg_catalog.pg_constraint k
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) k.conrelid
+          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid
+                                         AND a.attnum OPERATOR(pg_catalog.=) k.conkey[1]
+          JOIN pg_catalog.pg_trigger t ON t.tgconstraint OPERATOR(pg_catalog.=) k.oid
+                                       AND t.tgrelid OPERATOR(pg_catalog.=) k.conrelid
+         WHERE k.contype OPERATOR(pg_catalog.=) 'f'
+           AND k.confrelid OPERATOR(pg_catalog.=) 'schemakit.users'::pg_catalog.regclass
+           AND c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+           AND t.tgfoid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog."RI_FKey_check_ins"()'::pg_catalog.regprocedure,
+                                                       'pg_catalog."RI_FKey_check_upd"()'::pg_catalog.regprocedure])
+         ORDER BY c.relname, t.tgname
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', r.tbl, r.tgname);
+    END LOOP;
+END
+$references$;
+
+CREATE TRIGGER snippets_owner_exists
+    BEFORE INSERT OR UPDATE OF owner_id ON schemakit.snippets
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('owner_id', 'users', 'id');
+CREATE TRIGGER email_codes_user_exists
+    BEFORE INSERT OR UPDATE OF user_id ON schemakit.email_codes
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+CREATE TRIGGER oauth_accounts_user_exists
+    BEFORE INSERT OR UPDATE OF user_id ON schemakit.oauth_accounts
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+CREATE TRIGGER password_reset_tokens_user_exists
+    BEFORE INSERT OR UPDATE OF user_id ON schemakit.password_reset_tokens
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+CREATE TRIGGER files_user_exists
+    BEFORE INSERT OR UPDATE OF user_id ON schemakit.files
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+CREATE TRIGGER sessions_user_exists
+    BEFORE INSERT OR UPDATE OF user_id ON schemakit.sessions
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+
+-------------------------------------------------------------------------------
+-- ttl checks judge the timestamp produced (issue_password_reset_token and
+-- issue_session call this one)
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION schemakit._check_ttl(ttl interval, max_ttl interval, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- 22004 for NULL, 22023 unless now() < now() + ttl <= now() + max_ttl.
+    PERFORM schemakit._ttl_expiry(ttl, max_ttl, what);
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Email codes
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION schemakit.issue_email_code(email text, ttl interval DEFAULT '10 minutes')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    code text;
+    address text;
+    expires timestamptz;
+    issued integer;
+    max_issued integer;
+    window_len interval;
+BEGIN
+    IF email IS NULL OR ttl IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'issue_email_code arguments must not be NULL';
+    END IF;
+    IF NOT schemakit._email_ok(email) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'invalid email address',
+            DETAIL = 'An email address has the form local@domain, no spaces, at most 255 characters.';
+    END IF;
+    expires := schemakit._ttl_expiry(ttl, interval '1 day', 'email code');
+    address := schemakit.email_key(email);
+
+    -- Drawing the code loads the library, which defines the limit settings.
+    code := schemakit.random_code(6);
+    max_issued := pg_catalog.current_setting('schemakit.email_code_issue_limit')::integer;
+    window_len := pg_catalog.current_setting('schemakit.email_code_window')::interval;
+
+    -- Issuance per address takes turns, under a lock no SQL role can hold.
+    PERFORM schemakit._lock_key(1, address);
+
+    SELECT pg_catalog.count(*) INTO issued
+      FROM schemakit.email_codes c
+     WHERE c.email_key = address
+       AND c.created_at > pg_catalog.now() - window_len;
+    IF issued >= max_issued THEN
+        PERFORM schemakit._refuse('SKR01',
+            'too many email codes issued for this address',
+            pg_catalog.format('At most %s codes per %s.', max_issued, window_len),
+            'Wait before requesting another code.');
+    END IF;
+
+    UPDATE schemakit.email_codes c
+       SET revoked_at = pg_catalog.now()
+     WHERE c.email_key = address
+       AND c.used_at IS NULL AND c.revoked_at IS NULL;
+
+    INSERT INTO schemakit.email_codes (user_id, email, code_hash, expires_at)
+    VALUES ((SELECT u.id FROM schemakit.users u WHERE u.email_key = address),
+            email,
+            schemakit._code_hash_keyed(email, code),
+            expires);
+    RETURN code;
+END
+$$;
+
+/*
+ * A guess counts once made: the count of each code is the greater of its
+ * failed_attempts (rolled back with the caller) and the shared-memory count
+ * (never rolled back).  The per-address limit sums the same over the
+ * window, under the address lock, so concurrent guesses count in turn.
+ */
+CREATE OR REPLACE FUNCTION schemakit.verify_email_code(email text, code text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c record;
+    address text;
+    guess bytea;
+    failures bigint;
+    max_failures integer;
+    window_len interval;
+BEGIN
+    IF email IS NULL OR code IS NULL THEN
+        RETURN false;
+    END IF;
+    address := schemakit.email_key(email);
+    -- Hash before the lookup: a known and an unknown address cost the same.
+    guess := schemakit._code_hash_keyed(email, code);
+    max_failures := pg_catalog.current_setting('schemakit.email_code_verify_limit')::integer;
+    window_len := pg_catalog.current_setting('schemakit.email_code_window')::interval;
+
+    PERFORM schemakit._lock_key(1, address);
+
+    SELECT COALESCE(pg_catalog.sum(GREATEST(ec.failed_attempts,
+                                            schemakit._code_failures(ec.id, ec.created_at))), 0)
+      INTO failures
+      FROM schemakit.email_codes ec
+     WHERE ec.email_key = address
+       AND ec.created_at > pg_catalog.now() - window_len;
+    IF failures >= max_failures THEN
+        PERFORM schemakit._refuse('SKR02',
+            'too many failed code verifications for this address',
+            pg_catalog.format('At most %s failed attempts per %s.', max_failures, window_len),
+            'Wait before trying again.');
+    END IF;
+
+    SELECT ec.id, ec.code_hash, ec.expires_at, ec.created_at,
+           GREATEST(ec.failed_attempts, schemakit._code_failures(ec.id, ec.created_at)) AS failed
+      INTO c
+      FROM schemakit.email_codes ec
+     WHERE ec.email_key = address
+       AND ec.used_at IS NULL AND ec.revoked_at IS NULL
+       FOR UPDATE;
+
+    IF NOT FOUND OR c.expires_at <= pg_catalog.now() OR c.failed >= 5 THEN
+        RETURN false;
+    END IF;
+
+    IF c.code_hash = guess THEN
+        UPDATE schemakit.email_codes SET used_at = pg_catalog.now() WHERE id = c.id;
+        RETURN true;
+    END IF;
+
+    -- Counted where no rollback reaches first; refused unjudged if it cannot be.
+    PERFORM schemakit._code_failed(c.id, c.created_at, c.expires_at);
+    UPDATE schemakit.email_codes SET failed_attempts = failed_attempts + 1 WHERE id = c.id;
+    RETURN false;
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Reset tokens: one consumer per user at a time
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION schemakit.consume_password_reset_token(token text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hash bytea;
+    uid bigint;
+BEGIN
+    -- No real token is longer (1024 bytes encode to 1366 characters).
+    IF token IS NULL OR pg_catalog.octet_length(token) > 1400 THEN
+        RETURN NULL;
+    END IF;
+    hash := schemakit._token_hash(token);
+
+    SELECT t.user_id INTO uid
+      FROM schemakit.password_reset_tokens t
+     WHERE t.token_hash = hash;
+    IF uid IS NULL THEN
+        RETURN NULL;
+    END IF;
+
+    /*
+     * Consumers of one user's tokens take turns, so claiming one token and
+     * revoking the others can never wait on each other in a cycle.  The
+     * claim re-checks everything after the lock.
+     */
+    PERFORM schemakit._lock_key(2, uid::text);
+
+    UPDATE schemakit.password_reset_tokens t
+       SET used_at = pg_catalog.now()
+     WHERE t.token_hash = hash
+       AND t.used_at IS NULL AND t.revoked_at IS NULL
+       AND t.expires_at > pg_catalog.now()
+    RETURNING t.user_id INTO uid;
+    IF uid IS NULL THEN
+        RETURN NULL;
+    END IF;
+
+    UPDATE schemakit.password_reset_tokens t
+       SET revoked_at = pg_catalog.now()
+     WHERE t.user_id = uid AND t.used_at IS NULL AND t.revoked_at IS NULL;
+    RETURN uid;
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- OAuth: a provider that has no address for the account sends ''
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION schemakit.link_oauth_account(
+    user_id bigint, provider text, provider_id text,
+    email text DEFAULT NULL, display_name text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    link record;
+    addr text := NULLIF(email, '');
+BEGIN
+    IF provider IS NULL OR provider_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'provider and provider_id must not be NULL';
+    END IF;
+    IF pg_catalog.char_length(provider) NOT BETWEEN 1 AND 50
+       OR pg_catalog.char_length(provider_id) NOT BETWEEN 1 AND 255 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'provider must have 1 to 50 characters and provider_id 1 to 255';
+    END IF;
+    IF pg_catalog.char_length(display_name) > 255 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'display_name must have at most 255 characters';
+    END IF;
+    IF NOT schemakit._email_ok(addr) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'invalid email address',
+            DETAIL = 'An email address has the form local@domain, no spaces, at most 255 characters.';
+    END IF;
+    PERFORM schemakit._require_user(user_id);
+
+    -- Two passes at most: the second sees a row a concurrent caller committed.
+    FOR attempt IN 1..2 LOOP
+        SELECT a.id, a.user_id INTO link
+          FROM schemakit.oauth_accounts a
+         WHERE a.provider = link_oauth_account.provider
+           AND a.provider_id = link_oauth_account.provider_id;
+        IF FOUND THEN
+            IF link.user_id <> link_oauth_account.user_id THEN
+                RAISE EXCEPTION USING ERRCODE = 'unique_violation',
+                    MESSAGE = 'oauth account is already linked to another user',
+                    DETAIL = pg_catalog.format('Provider %L account %L belongs to a different user.',
+                                               provider, provider_id);
+            END IF;
+            RETURN link.id;
+        END IF;
+
+        INSERT INTO schemakit.oauth_accounts AS a (user_id, provider, provider_id, email, display_name)
+        VALUES (link_oauth_account.user_id, link_oauth_account.provider,
+                link_oauth_account.provider_id, addr,
+                link_oauth_account.display_name)
+        ON CONFLICT ON CONSTRAINT oauth_accounts_provider_key DO NOTHING
+        RETURNING a.id INTO link;
+        IF FOUND THEN
+            RETURN link.id;
+        END IF;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+        MESSAGE = 'could not link oauth account because of concurrent changes',
+        HINT = 'Retry the call.';
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- purge_expired: older_than judged by the cutoff it produces
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION schemakit.purge_expired(older_than interval DEFAULT '1 day')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cutoff timestamptz;
+    batch constant integer := 5000;
+    window_start timestamptz;
+    purge record;
+    n bigint;
+    total bigint := 0;
+BEGIN
+    -- 22004 for NULL, 22023 unless now() - 100 years <= cutoff <= now().
+    cutoff := schemakit._purge_cutoff(older_than, interval '100 years');
+    -- Email codes of the limit window are what the limits count: keep them.
+    -- (Before the library is loaded in this session the setting may not be
+    -- defined yet; its default is 900 seconds.)
+    window_start := pg_catalog.now()
+        - COALESCE(pg_catalog.current_setting('schemakit.email_code_window', true), '900')::interval;
+
+    -- Each condition matches an index: email_codes_dead_at_idx,
+    -- password_reset_tokens_expires_at_idx, sessions_dead_at_idx.
+    FOR purge IN
+        SELECT v.tbl, v.dead_at, v.keep
+          FROM (VALUES ('email_codes', 'LEAST(x.expires_at, x.used_at, x.revoked_at)', ' AND x.created_at < $3'),
+                       ('password_reset_tokens', 'x.expires_at', ''),
+                       ('sessions', 'LEAST(x.expires_at, x.revoked_at)', '')) AS v (tbl, dead_at, keep)
+    LOOP
+        FOR i IN 1..20 LOOP
+            EXECUTE pg_catalog.format(
+                'DELETE FROM schemakit.%1$I t WHERE t.id = ANY (ARRAY('
+                '  SELECT x.id FROM schemakit.%1$I x WHERE %2$s < $1%3$s'
+                '   LIMIT $2 FOR UPDATE SKIP LOCKED))', purge.tbl, purge.dead_at, purge.keep)
+            USING cutoff, batch, window_start;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            total := total + n;
+            EXIT WHEN n < batch;
+        END LOOP;
+    END LOOP;
+
+    RETURN total;
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- grant_app: REFERENCES, so an app's own tables can point at schemakit's
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION schemakit.grant_app(app regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    IF app IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'grant_app role must not be NULL';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = app) THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = pg_catalog.format('role with OID %s does not exist', app::oid);
+    END IF;
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA schemakit TO %s', app);
+    FOR f IN
+        SELECT p.oid::regprocedure
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = 'schemakit'::regnamespace
+           AND p.proname !~ '^_'
+           AND p.prorettype <> 'trigger'::regtype
+           AND p.proname <> 'grant_app'
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f, app);
+    END LOOP;
+    EXECUTE pg_catalog.format(
+        'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES ON TABLE schemakit.users, schemakit.snippets,'
+        ' schemakit.oauth_accounts, schemakit.files TO %s', app);
+    EXECUTE pg_catalog.format(
+        'GRANT USAGE, SELECT ON SEQUENCE schemakit.users_id_seq, schemakit.snippets_id_seq,'
+        ' schemakit.oauth_accounts_id_seq, schemakit.files_id_seq TO %s', app);
+    EXECUTE pg_catalog.format('GRANT SELECT ON TABLE schemakit.migrations TO %s', app);
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Rights nobody may hold.  ALTER DEFAULT PRIVILEGES applies to what an
+-- extension script creates, so rights can appear that no one meant to give.
+-- On a fresh install every object is new: nobody but the owner keeps any
+-- right (grant_app gives what an app needs).  On an update: nobody but the
+-- owner keeps a right on what this script created, on a secret table or
+-- its sequence, or on an internal function.
+-------------------------------------------------------------------------------
+
+DO $rights$
+DECLARE
+    fresh boolean;
+    o record;
+BEGIN
+    SELECT m.applied_at OPERATOR(pg_catalog.=) pg_catalog.now() INTO fresh
+      FROM schemakit.migrations m WHERE m.version OPERATOR(pg_catalog.=) '1.0';
+
+    FOR o IN
+        -- schema
+        SELECT 'SCHEMA schemakit' AS obj, a.grantee
+          FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+         WHERE n.nspname OPERATOR(pg_catalog.=) 'schemakit' AND fresh
+           AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
+        UNION
+        -- tables and sequences
+        SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END
+               OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::text, a.grantee
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+           AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'S', 'v', 'm', 'p']::"char"[])
+           AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+           AND (fresh OR c.relname OPERATOR(pg_catalog.=) ANY (ARRAY[
+                    'email_codes', 'email_codes_id_seq',
+                    'password_reset_tokens', 'password_reset_tokens_id_seq',
+                    'sessions', 'sessions_id_seq', '_code_key']))
+        UNION
+        -- functions
+        SELECT 'FUNCTION ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::text, a.grantee
+          FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+         WHERE p.pronamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+           -- PUBLIC's EXECUTE is the default; the scripts revoke it where it must go
+           AND a.grantee OPERATOR(pg_catalog.<>) 0
+           AND (fresh
+                OR p.proname OPERATOR(pg_catalog.~) '^_'
+                OR p.prorettype OPERATOR(pg_catalog.=) 'trigger'::pg_catalog.regtype
+                OR p.oid OPERATOR(pg_catalog.=) 'schemakit.email_key(text)'::pg_catalog.regprocedure)
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %s', o.obj,
+            CASE WHEN o.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                 ELSE o.grantee::pg_catalog.regrole::text END);
+    END LOOP;
+END
+$rights$;
+
+-------------------------------------------------------------------------------
+-- Record the step.
+-------------------------------------------------------------------------------
+
+INSERT INTO schemakit.migrations (version) VALUES ('1.5');
