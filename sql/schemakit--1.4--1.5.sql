@@ -24,9 +24,21 @@
  *   right on a secret table or an internal function, are taken back.
  *
  * Locks: users and email_codes are rewritten (new generated column) under
- * ACCESS EXCLUSIVE; the other tables get a trigger (SHARE ROW EXCLUSIVE).
+ * ACCESS EXCLUSIVE; the other tables that point at users get a trigger
+ * (SHARE ROW EXCLUSIVE).  All are taken at the start, children first.
  */
 \echo Use "ALTER EXTENSION schemakit UPDATE TO '1.5'" to load this file. \quit
+
+/*
+ * Every lock this update needs, taken first and in the order writers take
+ * them (a code issue: email_codes, then users; a snippet or session
+ * insert: its table, then users), so no writer in flight can deadlock with
+ * the update.
+ */
+LOCK TABLE schemakit.email_codes IN ACCESS EXCLUSIVE MODE;
+LOCK TABLE schemakit.snippets, schemakit.oauth_accounts, schemakit.password_reset_tokens,
+           schemakit.files, schemakit.sessions IN SHARE ROW EXCLUSIVE MODE;
+LOCK TABLE schemakit.users IN ACCESS EXCLUSIVE MODE;
 
 -------------------------------------------------------------------------------
 -- C helpers
@@ -43,12 +55,12 @@ COMMENT ON FUNCTION schemakit.email_key(text) IS
 CREATE FUNCTION schemakit._ttl_expiry(ttl interval, max_ttl interval, what text)
 RETURNS timestamptz
 AS 'MODULE_PATHNAME', 'schemakit_ttl_expiry'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL UNSAFE;  -- an absurd interval is computed in a subtransaction
 
 CREATE FUNCTION schemakit._purge_cutoff(older_than interval, max_age interval)
 RETURNS timestamptz
 AS 'MODULE_PATHNAME', 'schemakit_purge_cutoff'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL UNSAFE;
 
 CREATE FUNCTION schemakit._lock_key(space integer, key text)
 RETURNS void
@@ -151,6 +163,10 @@ UPDATE schemakit.email_codes c
                       AND d.email_key OPERATOR(pg_catalog.=) c.email_key
                       AND d.id OPERATOR(pg_catalog.<>) c.id));
 
+-- (Codes created before the 1.3 step carry the unkeyed hash of 1.0-1.2,
+-- which 1.5 no longer accepts.  They stay as they are, unverifiable; the
+-- next code issued for the address replaces them.)
+
 DROP INDEX schemakit.email_codes_open_email_key;
 CREATE UNIQUE INDEX email_codes_open_email_key
     ON schemakit.email_codes (email_key)
@@ -213,7 +229,7 @@ CREATE TRIGGER sessions_user_exists
 
 CREATE OR REPLACE FUNCTION schemakit._check_ttl(ttl interval, max_ttl interval, what text)
 RETURNS void
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -264,10 +280,8 @@ BEGIN
      WHERE c.email_key = address
        AND c.created_at > pg_catalog.now() - window_len;
     IF issued >= max_issued THEN
-        PERFORM schemakit._refuse('SKR01',
-            'too many email codes issued for this address',
-            pg_catalog.format('At most %s codes per %s.', max_issued, window_len),
-            'Wait before requesting another code.');
+        -- (raised in C: the log gets no STATEMENT line, whatever the call held)
+        PERFORM schemakit._refuse('SKR01', 'too many email codes issued for this address', pg_catalog.format('At most %s codes per %s.', max_issued, window_len), 'Wait before requesting another code.');
     END IF;
 
     UPDATE schemakit.email_codes c
@@ -321,10 +335,8 @@ BEGIN
      WHERE ec.email_key = address
        AND ec.created_at > pg_catalog.now() - window_len;
     IF failures >= max_failures THEN
-        PERFORM schemakit._refuse('SKR02',
-            'too many failed code verifications for this address',
-            pg_catalog.format('At most %s failed attempts per %s.', max_failures, window_len),
-            'Wait before trying again.');
+        -- (raised in C: the log gets no STATEMENT line with the code)
+        PERFORM schemakit._refuse('SKR02', 'too many failed code verifications for this address', pg_catalog.format('At most %s failed attempts per %s.', max_failures, window_len), 'Wait before trying again.');
     END IF;
 
     SELECT ec.id, ec.code_hash, ec.expires_at, ec.created_at,

@@ -8,13 +8,15 @@
  * compares as 1 day and lands in the year 4897.  Every ttl and every
  * older_than is therefore applied to now() with PostgreSQL's own calendar
  * arithmetic, exactly as the row will store it, and the timestamp produced
- * is compared with the bounds.  A field so large that the arithmetic could
- * leave the timestamp range is refused first, with the same 22023, so no
- * input ends in 22008.
+ * is compared with the bounds.  Where PostgreSQL cannot produce the
+ * timestamp at all (it would leave the range), the interval is outside the
+ * bounds too: 22023, never 22008.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -26,15 +28,15 @@ PG_FUNCTION_INFO_V1(schemakit_ttl_expiry);
 PG_FUNCTION_INFO_V1(schemakit_purge_cutoff);
 
 /*
- * No field may exceed 1000 years in magnitude.  The bounds of every caller
- * are far inside (a ttl of at most 366 days, an older_than of at most 100
- * years), and now() plus or minus three such fields stays inside the
- * timestamp range (4713 BC to 294276 AD) with room to spare.
+ * Fields within 1000 years in magnitude can never carry now() out of the
+ * timestamp range (4713 BC to 294276 AD): the fast path.  Anything larger
+ * is computed inside a subtransaction, so an overflow becomes "no
+ * timestamp" instead of an error.
  */
 #define FIELD_MAX_YEARS 1000
 
 static bool
-fields_in_range(const Interval *iv)
+fields_small(const Interval *iv)
 {
 	return iv->month >= -FIELD_MAX_YEARS * MONTHS_PER_YEAR &&
 		iv->month <= FIELD_MAX_YEARS * MONTHS_PER_YEAR &&
@@ -44,26 +46,59 @@ fields_in_range(const Interval *iv)
 		iv->time <= (int64) FIELD_MAX_YEARS * 366 * USECS_PER_DAY;
 }
 
+/*
+ * t + sign * iv with PostgreSQL's calendar arithmetic; false when the
+ * result is not a finite timestamp.
+ */
+static bool
+shift(TimestampTz t, Interval *iv, int sign, TimestampTz *out)
+{
+	PGFunction	fn = sign > 0 ? timestamptz_pl_interval : timestamptz_mi_interval;
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	if (fields_small(iv))
+	{
+		*out = DatumGetTimestampTz(DirectFunctionCall2(fn, TimestampTzGetDatum(t),
+													   IntervalPGetDatum(iv)));
+		return !TIMESTAMP_NOT_FINITE(*out);
+	}
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		*out = DatumGetTimestampTz(DirectFunctionCall2(fn, TimestampTzGetDatum(t),
+													   IntervalPGetDatum(iv)));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *err;
+
+		MemoryContextSwitchTo(cxt);
+		err = CopyErrorData();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		/* Only "out of range" means "no timestamp"; anything else is real. */
+		if (err->sqlerrcode != ERRCODE_DATETIME_VALUE_OUT_OF_RANGE)
+			ReThrowError(err);
+		FlushErrorState();
+		FreeErrorData(err);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok && !TIMESTAMP_NOT_FINITE(*out);
+}
+
 static char *
 interval_text(Interval *iv)
 {
 	return DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(iv)));
-}
-
-static TimestampTz
-plus(TimestampTz t, Interval *iv)
-{
-	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-												   TimestampTzGetDatum(t),
-												   IntervalPGetDatum(iv)));
-}
-
-static TimestampTz
-minus(TimestampTz t, Interval *iv)
-{
-	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-												   TimestampTzGetDatum(t),
-												   IntervalPGetDatum(iv)));
 }
 
 /*
@@ -79,6 +114,7 @@ schemakit_ttl_expiry(PG_FUNCTION_ARGS)
 	char	   *what = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	TimestampTz expires;
+	TimestampTz limit;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -86,9 +122,9 @@ schemakit_ttl_expiry(PG_FUNCTION_ARGS)
 				 errmsg("%s ttl must not be NULL", what)));
 	ttl = PG_GETARG_INTERVAL_P(0);
 
-	if (!fields_in_range(ttl) ||
-		(expires = plus(now, ttl)) <= now ||
-		expires > plus(now, max_ttl))
+	if (!shift(now, ttl, 1, &expires) ||
+		!shift(now, max_ttl, 1, &limit) ||
+		expires <= now || expires > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s ttl must be positive and at most %s", what, interval_text(max_ttl)),
@@ -108,6 +144,7 @@ schemakit_purge_cutoff(PG_FUNCTION_ARGS)
 	Interval   *max_age = PG_GETARG_INTERVAL_P(1);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	TimestampTz cutoff;
+	TimestampTz oldest;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -115,9 +152,9 @@ schemakit_purge_cutoff(PG_FUNCTION_ARGS)
 				 errmsg("older_than must not be NULL")));
 	older_than = PG_GETARG_INTERVAL_P(0);
 
-	if (!fields_in_range(older_than) ||
-		(cutoff = minus(now, older_than)) > now ||
-		cutoff < minus(now, max_age))
+	if (!shift(now, older_than, -1, &cutoff) ||
+		!shift(now, max_age, -1, &oldest) ||
+		cutoff > now || cutoff < oldest)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("older_than must be between 0 and %s", interval_text(max_age)),

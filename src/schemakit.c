@@ -119,21 +119,29 @@ _PG_init(void)
 							900, 1, 86400,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
-	DefineCustomStringVariable("schemakit.code_key_file",
-							   "File holding the key for the HMAC under which email codes are stored.",
-							   "Read once at server start; outside the data directory, mode 0600.",
-							   &schemakit_code_key_file,
-							   "",
-							   PGC_POSTMASTER,
-							   GUC_SUPERUSER_ONLY,
-							   NULL, NULL, NULL);
-	DefineCustomIntVariable("schemakit.code_guard_size",
-							"Most live email codes whose failed guesses are counted in shared memory.",
-							NULL,
-							&schemakit_code_guard_size,
-							65536, 1024, 16777216,
-							PGC_POSTMASTER, 0,
-							NULL, NULL, NULL);
+	/*
+	 * Settings read only at server start exist only when the library is
+	 * preloaded (PostgreSQL refuses to define them later); loaded later,
+	 * a value in postgresql.conf stays an inert placeholder.
+	 */
+	if (schemakit_preloaded)
+	{
+		DefineCustomStringVariable("schemakit.code_key_file",
+								   "File holding the key for the HMAC under which email codes are stored.",
+								   "Read once at server start; outside the data directory, mode 0600.",
+								   &schemakit_code_key_file,
+								   "",
+								   PGC_POSTMASTER,
+								   GUC_SUPERUSER_ONLY,
+								   NULL, NULL, NULL);
+		DefineCustomIntVariable("schemakit.code_guard_size",
+								"Most live email codes whose failed guesses are counted in shared memory.",
+								NULL,
+								&schemakit_code_guard_size,
+								65536, 1024, 16777216,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
+	}
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("schemakit");
 #else
