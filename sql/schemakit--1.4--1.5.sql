@@ -622,6 +622,53 @@ BEGIN
             CASE WHEN o.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
                  ELSE o.grantee::pg_catalog.regrole::text END);
     END LOOP;
+
+    /*
+     * On an update, older objects keep the rights a default privilege gave
+     * when an earlier script created them.  pg_init_privs holds the rights
+     * each extension object had when the scripts made it; grant_app's
+     * grants come later and are not there.  A role recorded there with a
+     * right on a table, a sequence, the schema or an internal function got
+     * it from a default privilege (the scripts grant such rights to no
+     * role), so every right recorded there for that role is taken back.
+     */
+    FOR o IN
+        WITH init AS (
+            SELECT a.grantee,
+                   CASE ip.classoid
+                       WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN
+                           CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END
+                           OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::text
+                       WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN
+                           'FUNCTION ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::text
+                       ELSE 'SCHEMA schemakit' END AS obj,
+                   (ip.classoid OPERATOR(pg_catalog.<>) 'pg_catalog.pg_proc'::pg_catalog.regclass
+                    OR p.proname OPERATOR(pg_catalog.~) '^_') AS telltale
+              FROM pg_catalog.pg_init_privs ip
+              CROSS JOIN LATERAL pg_catalog.aclexplode(ip.initprivs) a
+              LEFT JOIN pg_catalog.pg_class c
+                     ON ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                    AND c.oid OPERATOR(pg_catalog.=) ip.objoid
+              LEFT JOIN pg_catalog.pg_proc p
+                     ON ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+                    AND p.oid OPERATOR(pg_catalog.=) ip.objoid
+              LEFT JOIN pg_catalog.pg_namespace n
+                     ON ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
+                    AND n.oid OPERATOR(pg_catalog.=) ip.objoid
+             WHERE ip.privtype OPERATOR(pg_catalog.=) 'e'
+               AND ip.objsubid OPERATOR(pg_catalog.=) 0
+               AND a.grantee OPERATOR(pg_catalog.<>) 0
+               AND a.grantee OPERATOR(pg_catalog.<>) a.grantor
+               AND (c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+                    OR p.pronamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+                    OR n.nspname OPERATOR(pg_catalog.=) 'schemakit')
+        )
+        SELECT DISTINCT i.obj, i.grantee
+          FROM init i
+         WHERE i.grantee OPERATOR(pg_catalog.=) ANY (SELECT t.grantee FROM init t WHERE t.telltale)
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %s', o.obj, o.grantee::pg_catalog.regrole::text);
+    END LOOP;
 END
 $rights$;
 

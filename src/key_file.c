@@ -43,8 +43,8 @@ path_inside(const char *path, const char *dir)
 void
 schemakit_load_key_file(void)
 {
-	char		real[MAXPGPATH];
-	char		realdata[MAXPGPATH];
+	char	   *real;
+	char	   *realdata;
 	struct stat st;
 	char		buf[KEY_FILE_MAX_BYTES + 2];
 	int			fd;
@@ -53,12 +53,15 @@ schemakit_load_key_file(void)
 
 	if (schemakit_code_key_file == NULL || schemakit_code_key_file[0] == '\0')
 		return;
-	if (realpath(schemakit_code_key_file, real) == NULL)
+	/* realpath() with a NULL buffer: no fixed size to overrun. */
+	real = realpath(schemakit_code_key_file, NULL);
+	if (real == NULL)
 		ereport(FATAL,
 				(errcode_for_file_access(),
 				 errmsg("could not resolve schemakit.code_key_file \"%s\": %m",
 						schemakit_code_key_file)));
-	if (DataDir != NULL && realpath(DataDir, realdata) != NULL && path_inside(real, realdata))
+	realdata = DataDir != NULL ? realpath(DataDir, NULL) : NULL;
+	if (realdata != NULL && path_inside(real, realdata))
 		ereport(FATAL,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("schemakit.code_key_file \"%s\" is inside the data directory", real),
@@ -106,4 +109,6 @@ schemakit_load_key_file(void)
 	key = MemoryContextStrdup(TopMemoryContext, buf);
 	explicit_bzero(buf, sizeof(buf));
 	schemakit_file_key = key;
+	free(real);
+	free(realdata);
 }

@@ -55,6 +55,11 @@ INSERT INTO public.cases (iv) VALUES
     ('-9223372036854775807 microseconds'), ('2000 years -730485 days'), ('-10000 years 3652425 days');
 SQL
 sql $DB -c "INSERT INTO public.cases (iv) SELECT public.rand_interval() FROM generate_series(1, $N)" >/dev/null
+# and as many near the bounds: small fields of mixed signs
+sql $DB -c "INSERT INTO public.cases (iv)
+            SELECT make_interval(months => (floor(random() * 29) - 14)::int, days => (floor(random() * 801) - 400)::int)
+                   + ((floor(random() * 4 * 86400000000) - 2 * 86400000000)::bigint || ' microseconds')::interval
+              FROM generate_series(1, $N)" >/dev/null
 ncases=$(sql $DB -c "SELECT count(*) FROM public.cases")
 
 sql $DB >/dev/null <<'SQL'
@@ -118,7 +123,7 @@ SQL
 tried=0
 held=0
 for fn in issue_email_code issue_password_reset_token issue_session purge_expired; do
-    out=$(sql $DB -c "SELECT string_agg(r, E'\n') FILTER (WHERE r <> '') || '|' || count(*) || '|' ||
+    out=$(sql $DB -c "SELECT coalesce(string_agg(r, E'\n') FILTER (WHERE r <> ''), '') || '|' || count(*) || '|' ||
                              count(*) FILTER (WHERE r = '')
                         FROM (SELECT public.judge('$fn', n, iv) AS r FROM public.cases ORDER BY n) s" 2>&1)
     bad=${out%%|*}

@@ -47,7 +47,9 @@ rolled_back() {   # rolled_back DB WAY ADDRESS CODE: five wrong guesses, each un
                             -c "ROLLBACK TO SAVEPOINT s" -c "COMMIT" >/dev/null 2>&1;;
             exception) sql "$db" -c "DO \$\$ BEGIN PERFORM schemakit.verify_email_code('$a', '$w'); RAISE EXCEPTION 'undo';
                                      EXCEPTION WHEN raise_exception THEN NULL; END \$\$" >/dev/null 2>&1;;
-            statement) sql "$db" -c "SELECT schemakit.verify_email_code('$a', '$w'), 1 / 0" >/dev/null 2>&1;;
+            # (the division runs after the guess: a constant 1 / 0 would fail at plan time)
+            statement) sql "$db" -c "SELECT CASE WHEN schemakit.verify_email_code('$a', '$w') IS NOT NULL
+                                          THEN 1 / (random() * 0)::int END" >/dev/null 2>&1;;
             cancel)    sql "$db" -c "SET statement_timeout = '200ms'; SELECT schemakit.verify_email_code('$a', '$w'), pg_sleep(5)" >/dev/null 2>&1;;
             disconnect) printf "BEGIN;\nSELECT schemakit.verify_email_code('%s', '%s');\n" "$a" "$w" | psql -X -q -d "$db" >/dev/null 2>&1;;
         esac
