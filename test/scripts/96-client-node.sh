@@ -65,7 +65,7 @@ for d in "$DB" "$KIT" "$KIT2"; do
     fresh_db "$d"
     sql "$d" -c "SELECT schemakit.grant_app('$ROLE')" >/dev/null
 done
-for d in "$KIT" "$KIT2"; do
+for d in "$DB" "$KIT" "$KIT2"; do
     sql "$d" -c "GRANT CREATE ON SCHEMA public TO $ROLE" >/dev/null
 done
 is "$(sql "$DB" -c "SELECT rolsuper OR rolcreatedb OR rolcreaterole FROM pg_roles WHERE rolname = '$ROLE'")" f \
