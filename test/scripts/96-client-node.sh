@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Node client package (clients/node, issue #14): Drizzle table
 # definitions, typed function wrappers and error classes, the drizzle-kit
-# configuration for apps with tables next to schemakit's, and the Drizzle
-# example app.  Dependencies install with `npm ci` from the committed lock;
+# configuration for apps with tables next to schemakit's, the Drizzle
+# example app, and doc/porting.md (every sql block run in order against a
+# fresh database, test/porting.test.js).  Dependencies install with `npm ci` from the committed lock;
 # the package's node --test suite runs as an application role set up with
 # schemakit.grant_app(); each top-level node test becomes one assertion.
 # Skips (one TAP skip) only when node or npm cannot be had at all.
@@ -13,10 +14,11 @@ PKG=$SK_ROOT/clients/node
 DB=sk_client_node
 KIT=sk_client_node_kit       # drizzle-kit push from scratch
 KIT2=sk_client_node_kit2     # drizzle-kit generate + migrate, then push
+PORT=sk_client_node_port     # doc/porting.md, block by block
 ROLE=sk_client_node_app
 WORK=$(mktemp -d /tmp/sk_client_node.XXXXXX)
 cleanup() {
-    for d in "$DB" "$KIT" "$KIT2"; do dropdb --if-exists "$d" 2>/dev/null; done
+    for d in "$DB" "$KIT" "$KIT2" "$PORT"; do dropdb --if-exists "$d" 2>/dev/null; done
     psql -X -q -d postgres -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
     rm -rf "$WORK"
 }
@@ -68,9 +70,16 @@ done
 for d in "$DB" "$KIT" "$KIT2"; do
     sql "$d" -c "GRANT CREATE ON SCHEMA public TO $ROLE" >/dev/null
 done
+# doc/porting.md installs the extension and calls grant_app itself (as the
+# owner), so its database starts empty but for CREATE on public.
+dropdb --if-exists "$PORT" 2>/dev/null
+createdb "$PORT"
+sql "$PORT" -c "GRANT CREATE ON SCHEMA public TO $ROLE" >/dev/null
 is "$(sql "$DB" -c "SELECT rolsuper OR rolcreatedb OR rolcreaterole FROM pg_roles WHERE rolname = '$ROLE'")" f \
    "the tests run as $ROLE: no superuser, CREATEDB or CREATEROLE"
+export SK_OWNER_USER=${PGUSER:-$(id -un)} SK_OWNER_PASSWORD=${PGPASSWORD:-}
 export PGUSER=$ROLE PGPASSWORD=$password PGDATABASE=$DB SK_KIT_DATABASE=$KIT SK_KIT_DATABASE2=$KIT2
+export SK_PORT_DATABASE=$PORT
 export SK_DOC_ROOT=$SK_ROOT
 
 started=$(date +%s)
