@@ -17,7 +17,10 @@ KIT2=sk_client_node_kit2     # drizzle-kit generate + migrate, then push
 PORT=sk_client_node_port     # doc/porting.md, block by block
 ROLE=sk_client_node_app
 WORK=$(mktemp -d /tmp/sk_client_node.XXXXXX)
+OWNER=${PGUSER:-$(id -un)} OWNER_PASSWORD=${PGPASSWORD:-}
 cleanup() {
+    # as the owner: PGUSER is the app role by the time this runs
+    export PGUSER=$OWNER PGPASSWORD=$OWNER_PASSWORD
     for d in "$DB" "$KIT" "$KIT2" "$PORT"; do dropdb --if-exists "$d" 2>/dev/null; done
     psql -X -q -d postgres -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
     rm -rf "$WORK"
@@ -77,7 +80,7 @@ createdb "$PORT"
 sql "$PORT" -c "GRANT CREATE ON SCHEMA public TO $ROLE" >/dev/null
 is "$(sql "$DB" -c "SELECT rolsuper OR rolcreatedb OR rolcreaterole FROM pg_roles WHERE rolname = '$ROLE'")" f \
    "the tests run as $ROLE: no superuser, CREATEDB or CREATEROLE"
-export SK_OWNER_USER=${PGUSER:-$(id -un)} SK_OWNER_PASSWORD=${PGPASSWORD:-}
+export SK_OWNER_USER=$OWNER SK_OWNER_PASSWORD=$OWNER_PASSWORD
 export PGUSER=$ROLE PGPASSWORD=$password PGDATABASE=$DB SK_KIT_DATABASE=$KIT SK_KIT_DATABASE2=$KIT2
 export SK_PORT_DATABASE=$PORT
 export SK_DOC_ROOT=$SK_ROOT
