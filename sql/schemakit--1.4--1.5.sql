@@ -571,6 +571,31 @@ END
 $$;
 
 -------------------------------------------------------------------------------
+-- users.username optional; files.mime_type with parameters (issue #14)
+-------------------------------------------------------------------------------
+
+-- Apps that sign up by email code, OAuth or better-auth have no username at
+-- sign-up.  The unique index on lower(username) lets any number of users
+-- have none; users_username_check (1..255 characters) still holds for a
+-- username that is given.  Metadata only: no rewrite, no scan.
+ALTER TABLE schemakit.users ALTER COLUMN username DROP NOT NULL;
+
+COMMENT ON COLUMN schemakit.users.username IS
+'optional handle, unique case-insensitively (users_username_key); NULL for users who signed up without one';
+
+-- A Content-Type as clients send it: type/subtype, then RFC 9110
+-- parameters ('text/plain; charset=utf-8', 'multipart/mixed; boundary="a b"').
+-- Every value the 1.4 check accepted is still accepted (zero parameters),
+-- so validating cannot fail; NOT VALID + VALIDATE holds ACCESS EXCLUSIVE
+-- only for the catalog change and scans under SHARE UPDATE EXCLUSIVE.
+ALTER TABLE schemakit.files DROP CONSTRAINT files_mime_type_check;
+ALTER TABLE schemakit.files ADD CONSTRAINT files_mime_type_check
+    CHECK (pg_catalog.char_length(mime_type) <= 255
+           AND mime_type ~ '^[^[:space:]/]+/[^[:space:]/]+([ \t]*;[ \t]*[^[:space:]";=]+=([^[:space:]";]+|"([^"\\]|\\.)*"))*$')
+    NOT VALID;
+ALTER TABLE schemakit.files VALIDATE CONSTRAINT files_mime_type_check;
+
+-------------------------------------------------------------------------------
 -- Rights nobody may hold.  ALTER DEFAULT PRIVILEGES applies to what an
 -- extension script creates, so rights can appear that no one meant to give.
 -- On a fresh install every object is new: nobody but the owner keeps any

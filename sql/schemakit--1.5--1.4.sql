@@ -30,6 +30,27 @@ BEGIN
 END
 $collisions$;
 
+-- users.username required and files.mime_type without parameters, as in
+-- 1.4: refused (55000, nothing changed) while a row needs either.
+DO $issue14$
+DECLARE
+    no_name bigint;
+    with_params bigint;
+BEGIN
+    SELECT pg_catalog.count(*) INTO no_name FROM schemakit.users u WHERE u.username IS NULL;
+    SELECT pg_catalog.count(*) INTO with_params FROM schemakit.files f
+     WHERE f.mime_type !~ '^[^[:space:]/]+/[^[:space:]/]+$';
+    IF no_name OPERATOR(pg_catalog.>) 0 OR with_params OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = 'cannot downgrade schemakit to 1.4: rows need 1.5',
+            DETAIL = pg_catalog.format('%s users without a username; %s files whose mime_type has parameters.',
+                                       no_name, with_params),
+            HINT = 'Give those users a username and strip the parameters (e.g. SET mime_type = pg_catalog.rtrim(pg_catalog.split_part(mime_type, '';'', 1))), then downgrade again. Nothing was changed.';
+    END IF;
+END
+$issue14$;
+
 UPDATE schemakit.email_codes c
    SET revoked_at = pg_catalog.now()
  WHERE c.used_at IS NULL AND c.revoked_at IS NULL
@@ -469,5 +490,11 @@ DROP FUNCTION schemakit._lock_key(integer, text);
 DROP FUNCTION schemakit._purge_cutoff(interval, interval);
 DROP FUNCTION schemakit._ttl_expiry(interval, interval, text);
 DROP FUNCTION schemakit.email_key(text);
+
+ALTER TABLE schemakit.users ALTER COLUMN username SET NOT NULL;
+COMMENT ON COLUMN schemakit.users.username IS NULL;
+ALTER TABLE schemakit.files DROP CONSTRAINT files_mime_type_check;
+ALTER TABLE schemakit.files ADD CONSTRAINT files_mime_type_check
+    CHECK (pg_catalog.char_length(mime_type) <= 255 AND mime_type ~ '^[^[:space:]/]+/[^[:space:]/]+$');
 
 DELETE FROM schemakit.migrations WHERE version = '1.5';
