@@ -35,9 +35,9 @@
  * insert: its table, then users), so no writer in flight can deadlock with
  * the update.
  */
-LOCK TABLE schemakit.email_codes IN ACCESS EXCLUSIVE MODE;
+LOCK TABLE schemakit.email_codes, schemakit.files IN ACCESS EXCLUSIVE MODE;
 LOCK TABLE schemakit.snippets, schemakit.oauth_accounts, schemakit.password_reset_tokens,
-           schemakit.files, schemakit.sessions IN SHARE ROW EXCLUSIVE MODE;
+           schemakit.sessions IN SHARE ROW EXCLUSIVE MODE;
 LOCK TABLE schemakit.users IN ACCESS EXCLUSIVE MODE;
 
 -------------------------------------------------------------------------------
