@@ -54,3 +54,7 @@ DROP TABLE schemakit.invitations;
 DROP TABLE schemakit.memberships;
 DROP TABLE schemakit.organizations;
 DROP FUNCTION schemakit._memberships_keep_owner();
+
+-- purge_expired itself is put back below; its 1.4 comment here.
+COMMENT ON FUNCTION schemakit.purge_expired(interval) IS
+'deletes codes, reset tokens and sessions dead for longer than older_than, in bounded batches; returns rows deleted';
