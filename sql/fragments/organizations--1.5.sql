@@ -2,8 +2,9 @@
 -- Organizations (issue #16): organizations, memberships, invitations.
 --
 -- Fragment of schemakit--1.4--1.5.sql: paste before the final $rights$
--- block.  Needs email_key(), _ttl_expiry(), _refuse(), _reference_check()
--- and _lock_key() from earlier in the script.
+-- block.  Needs email_key(), _ttl_expiry(), _purge_cutoff(), _refuse() and
+-- _reference_check() from earlier in the script.  Its purge_expired()
+-- replaces the one above (keep one of the two: this one).
 --
 -- Roles are a fixed set: owner, admin, member.  The extension enforces what
 -- they mean (who may invite, change roles and remove members, and that an

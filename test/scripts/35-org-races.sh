@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Organizations under concurrency (1.5).  Each race kind runs ROUNDS rounds;
 # in every round N separate client sessions make their call at the same
-# moment (the barrier of 30-races.sh), and the round is checked on its own:
+# moment (the barrier of 30-races.sh), and the round is checked on its own.
+# Each call goes through public.try(), which returns ERR:<SQLSTATE> for an
+# error, so every client reports in every round and each round's errors are
+# counted on their own:
 #
 #   accept      32 clients accept one invitation for its user: one gets the
 #               membership, 31 get SKR13 (already accepted); one member row
@@ -14,9 +17,10 @@
 #   leave       32 owners of one organization all leave at once: 31 true, one
 #               SKR14 (last owner); exactly one owner is left
 #   selfdemote  32 owners all demote themselves at once: 31 true, one SKR14
-#   leave_rr    "leave" under REPEATABLE READ: each true, SKR14 or 40001, and
-#               still at least one owner; every round ends with as many owners
-#               as calls that did not return true
+#   leave_rr    "leave" under REPEATABLE READ (each statement's snapshot is
+#               taken before the barrier): each call returns true, SKR14 or
+#               40001, and the owners left are exactly those whose call did
+#               not return true (never none)
 #   invite      16 clients invite one address at once: 16 rows, one open, and
 #               exactly one of the 16 returned tokens accepts
 #
@@ -61,6 +65,18 @@ BEGIN
             (SELECT id FROM schemakit.users WHERE username = o));
     END LOOP;
     RETURN org;
+END
+\$\$;
+-- try(call): the call's result as text, or ERR:<SQLSTATE> for an error,
+-- so every client reports a value in every round and a round's errors can
+-- be counted on their own.  (A subtransaction, as a driver's savepoint.)
+CREATE FUNCTION public.try(q text) RETURNS text LANGUAGE plpgsql AS \$\$
+DECLARE r text;
+BEGIN
+    EXECUTE 'SELECT (' || q || ')::text' INTO r;
+    RETURN coalesce(r, 'NULL');
+EXCEPTION WHEN OTHERS THEN
+    RETURN 'ERR:' || SQLSTATE;
 END
 \$\$;
 -- roles(org): "owner*N,member*M" as the organization stands.
@@ -204,16 +220,15 @@ while IFS='|' read -r r org acc tok; do ACC_ORG[$r]=$org; ACC[$r]=$acc; TOK[$r]=
     SELECT r || '|' || org || '|' || (SELECT id FROM schemakit.users WHERE username = 'acc' || r) || '|'
            || schemakit.invite_member(org, 'acc-' || r || '@race.example', 'member', $A)
       FROM (SELECT r, public.make_org('acc-' || r, ARRAY['a']) AS org FROM generate_series(1, $ROUNDS) r) x")
-client_sql_accept() { echo "(schemakit.accept_invitation('${TOK[$2]}', ${ACC[$2]})).role"; }
-run_race 1 accept $N SKR13
-is "${N_ERRORS[SKR13]}" "$((ROUNDS * (N - 1)))" "accept: $((N - 1)) clients per round got SKR13 (already accepted)"
+client_sql_accept() { echo "public.try(\$q\$(schemakit.accept_invitation('${TOK[$2]}', ${ACC[$2]})).role\$q\$)"; }
+run_race 1 accept $N
 declare -A ACC_STATE
 while IFS='|' read -r r st; do ACC_STATE[$r]=$st; done < <(sql "$DB" -c "
     SELECT r || '|' || public.roles(org) || ' accepted_by_invitee='
            || (SELECT count(*) FROM schemakit.invitations i WHERE i.organization_id = org AND i.accepted_by = acc)
       FROM (VALUES $(for ((r = 1; r <= ROUNDS; r++)); do printf "%s(%d,%d,%d)" "$([ "$r" -gt 1 ] && echo ,)" "$r" "${ACC_ORG[$r]}" "${ACC[$r]}"; done)) v (r, org, acc)")
 for ((r = 1; r <= ROUNDS; r++)); do
-    is "$(round_values accept "$r" | tally_values)" "member*1" "accept round $r: exactly one of $N clients got the membership"
+    is "$(round_values accept "$r" | tally_values)" "ERR:SKR13*$((N - 1)),member*1" "accept round $r: exactly one of $N clients got the membership, $((N - 1)) SKR13"
     is "${ACC_STATE[$r]}" "member*1,owner*1 accepted_by_invitee=1" "accept round $r: one new member, the invitation accepted once"
 done
 
@@ -223,24 +238,24 @@ while IFS='|' read -r r rm dm; do RM[$r]=$rm; DM[$r]=$dm; done < <(sql "$DB" -c 
     SELECT r || '|' || public.make_org('rm-' || r, ARRAY['a', 'b']) || '|' || public.make_org('dm-' || r, ARRAY['a', 'b'])
       FROM generate_series(1, $ROUNDS) r")
 client_sql_remove() {
-    if (( $1 % 2 )); then echo "schemakit.remove_member(${RM[$2]}, $B, $A)::text"
-    else echo "schemakit.remove_member(${RM[$2]}, $A, $B)::text"; fi
+    if (( $1 % 2 )); then echo "public.try('schemakit.remove_member(${RM[$2]}, $B, $A)')"
+    else echo "public.try('schemakit.remove_member(${RM[$2]}, $A, $B)')"; fi
 }
-run_race 2 remove $N 42501
-is "${N_ERRORS[42501]}" "$((ROUNDS * N / 2))" "remove: the losing owner's $((N / 2)) calls per round got 42501"
+run_race 2 remove $N
 for ((r = 1; r <= ROUNDS; r++)); do
-    is "$(round_values remove "$r" | tally_values)" "false*$((N / 2 - 1)),true*1" "remove round $r: exactly one removal, the winner's other calls false"
+    is "$(round_values remove "$r" | tally_values)" "ERR:42501*$((N / 2)),false*$((N / 2 - 1)),true*1" \
+       "remove round $r: exactly one removal; the winner's other calls false, the loser's 42501"
     is "$(sql "$DB" -c "SELECT public.roles(${RM[$r]})")" "owner*1" "remove round $r: exactly one owner left"
 done
 
 client_sql_demote() {
-    if (( $1 % 2 )); then echo "schemakit.set_member_role(${DM[$2]}, $B, 'member', $A)::text"
-    else echo "schemakit.set_member_role(${DM[$2]}, $A, 'member', $B)::text"; fi
+    if (( $1 % 2 )); then echo "public.try(\$q\$schemakit.set_member_role(${DM[$2]}, $B, 'member', $A)\$q\$)"
+    else echo "public.try(\$q\$schemakit.set_member_role(${DM[$2]}, $A, 'member', $B)\$q\$)"; fi
 }
-run_race 3 demote $N 42501
-is "${N_ERRORS[42501]}" "$((ROUNDS * N / 2))" "demote: the losing owner's $((N / 2)) calls per round got 42501"
+run_race 3 demote $N
 for ((r = 1; r <= ROUNDS; r++)); do
-    is "$(round_values demote "$r" | tally_values)" "false*$((N / 2 - 1)),true*1" "demote round $r: exactly one demotion, the winner's other calls false"
+    is "$(round_values demote "$r" | tally_values)" "ERR:42501*$((N / 2)),false*$((N / 2 - 1)),true*1" \
+       "demote round $r: exactly one demotion; the winner's other calls false, the loser's 42501"
     is "$(sql "$DB" -c "SELECT public.roles(${DM[$r]})")" "member*1,owner*1" "demote round $r: one owner, one member"
 done
 
@@ -250,30 +265,29 @@ while IFS='|' read -r r lv sd lr; do LV[$r]=$lv; SD[$r]=$sd; LR[$r]=$lr; done < 
     SELECT r || '|' || public.make_org('lv-' || r, $OWNERS32) || '|' || public.make_org('sd-' || r, $OWNERS32)
            || '|' || public.make_org('lr-' || r, $OWNERS32)
       FROM generate_series(1, $ROUNDS) r")
-client_sql_leave() { echo "schemakit.remove_member(${LV[$2]}, ${O[$1]}, ${O[$1]})::text"; }
-run_race 4 leave $N SKR14
-is "${N_ERRORS[SKR14]}" "$ROUNDS" "leave: one client per round got SKR14 (last owner)"
+client_sql_leave() { echo "public.try('schemakit.remove_member(${LV[$2]}, ${O[$1]}, ${O[$1]})')"; }
+run_race 4 leave $N
 for ((r = 1; r <= ROUNDS; r++)); do
-    is "$(round_values leave "$r" | tally_values)" "true*$((N - 1))" "leave round $r: $((N - 1)) owners left"
+    is "$(round_values leave "$r" | tally_values)" "ERR:SKR14*1,true*$((N - 1))" "leave round $r: $((N - 1)) owners left, the last got SKR14"
     is "$(sql "$DB" -c "SELECT public.roles(${LV[$r]})")" "owner*1" "leave round $r: exactly one owner remains"
 done
 
-client_sql_selfdemote() { echo "schemakit.set_member_role(${SD[$2]}, ${O[$1]}, 'member', ${O[$1]})::text"; }
-run_race 5 selfdemote $N SKR14
-is "${N_ERRORS[SKR14]}" "$ROUNDS" "selfdemote: one client per round got SKR14 (last owner)"
+client_sql_selfdemote() { echo "public.try(\$q\$schemakit.set_member_role(${SD[$2]}, ${O[$1]}, 'member', ${O[$1]})\$q\$)"; }
+run_race 5 selfdemote $N
 for ((r = 1; r <= ROUNDS; r++)); do
-    is "$(round_values selfdemote "$r" | tally_values)" "true*$((N - 1))" "selfdemote round $r: $((N - 1)) owners stepped down"
+    is "$(round_values selfdemote "$r" | tally_values)" "ERR:SKR14*1,true*$((N - 1))" "selfdemote round $r: $((N - 1)) owners stepped down, the last got SKR14"
     is "$(sql "$DB" -c "SELECT public.roles(${SD[$r]})")" "member*$((N - 1)),owner*1" "selfdemote round $r: exactly one owner remains"
 done
 
 client_pre_leave_rr() { echo "SET default_transaction_isolation = 'repeatable read';"; }
-client_sql_leave_rr() { echo "schemakit.remove_member(${LR[$2]}, ${O[$1]}, ${O[$1]})::text"; }
-run_race 6 leave_rr $N 'SKR14|40001'
-echo "# leave_rr: ${N_ERRORS[SKR14]} SKR14, ${N_ERRORS[40001]} 40001 over $ROUNDS rounds"
-is "$(( ${N_ERRORS[SKR14]} + ${N_ERRORS[40001]} >= ROUNDS ))" 1 "leave_rr: at least one refusal (SKR14 or 40001) per round"
+client_sql_leave_rr() { echo "public.try('schemakit.remove_member(${LR[$2]}, ${O[$1]}, ${O[$1]})')"; }
+run_race 6 leave_rr $N
+echo "# leave_rr: $(cat "$WORK"/leave_rr/client.*.out | sed -n 's/^[0-9]*|[^|]*|//p' | tally_values) over $ROUNDS rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
     trues=$(round_values leave_rr "$r" | grep -c '^true$')
-    like "$trues" '^[0-9]+$' "leave_rr round $r: counted the removals"
+    like "$(round_values leave_rr "$r" | tally_values)" '^(ERR:40001\*[0-9]+,?)?(ERR:SKR14\*[0-9]+,?)?(true\*[0-9]+)?$' \
+         "leave_rr round $r: every call returned true, SKR14 or 40001"
+    isnt "$trues" "$N" "leave_rr round $r: not all $N owners left"
     is "$(sql "$DB" -c "SELECT public.roles(${LR[$r]})")" "owner*$((N - trues))" \
        "leave_rr round $r: $trues left, $((N - trues)) owners remain (at least one)"
 done
