@@ -1211,16 +1211,51 @@ SELECT pg_catalog.pg_extension_config_dump('schemakit.invitations_id_seq', '');
 DO $rights$
 DECLARE
     fresh boolean;
+    suspects oid[];
     o record;
 BEGIN
     SELECT m.applied_at OPERATOR(pg_catalog.=) pg_catalog.now() INTO fresh
       FROM schemakit.migrations m WHERE m.version OPERATOR(pg_catalog.=) '1.0';
 
+    /*
+     * On an update, older objects keep the rights a default privilege gave
+     * when an earlier script created them, and the catalog cannot tell
+     * those from grant_app's.  But grant_app never gives a right on a
+     * secret table or sequence, on an internal or trigger function, or
+     * CREATE on the schema, and no script ever did: a role holding one got
+     * it from a default privilege (or by hand), and loses every right it
+     * holds in schemakit.  Run grant_app again for a role that should be
+     * an app.  PUBLIC never had a right on a schemakit table either.
+     */
+    SELECT pg_catalog.array_agg(DISTINCT g) INTO suspects FROM (
+        SELECT a.grantee AS g
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+           AND c.relname OPERATOR(pg_catalog.=) ANY (ARRAY[
+                   'email_codes', 'email_codes_id_seq', 'password_reset_tokens', 'password_reset_tokens_id_seq',
+                   'sessions', 'sessions_id_seq', '_code_key'])
+           AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+        UNION
+        SELECT a.grantee
+          FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+         WHERE p.pronamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+           AND (p.proname OPERATOR(pg_catalog.~) '^_' OR p.prorettype OPERATOR(pg_catalog.=) 'trigger'::pg_catalog.regtype)
+           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+        UNION
+        SELECT a.grantee
+          FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+         WHERE n.nspname OPERATOR(pg_catalog.=) 'schemakit'
+           AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+           AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner) x
+     WHERE g OPERATOR(pg_catalog.<>) 0;
+    suspects := COALESCE(suspects, '{}');
+
     FOR o IN
         -- schema
         SELECT 'SCHEMA schemakit' AS obj, a.grantee
           FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
-         WHERE n.nspname OPERATOR(pg_catalog.=) 'schemakit' AND fresh
+         WHERE n.nspname OPERATOR(pg_catalog.=) 'schemakit'
+           AND (fresh OR a.grantee OPERATOR(pg_catalog.=) ANY (suspects))
            AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
         UNION
         -- tables and sequences
@@ -1230,7 +1265,8 @@ BEGIN
          WHERE c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
            AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'S', 'v', 'm', 'p']::"char"[])
            AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
-           AND (fresh OR c.relname OPERATOR(pg_catalog.=) ANY (ARRAY[
+           AND (fresh OR a.grantee OPERATOR(pg_catalog.=) 0 OR a.grantee OPERATOR(pg_catalog.=) ANY (suspects)
+                OR c.relname OPERATOR(pg_catalog.=) ANY (ARRAY[
                     'email_codes', 'email_codes_id_seq',
                     'password_reset_tokens', 'password_reset_tokens_id_seq',
                     'sessions', 'sessions_id_seq', '_code_key',
@@ -1244,7 +1280,7 @@ BEGIN
            AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
            -- PUBLIC's EXECUTE is the default; the scripts revoke it where it must go
            AND a.grantee OPERATOR(pg_catalog.<>) 0
-           AND (fresh
+           AND (fresh OR a.grantee OPERATOR(pg_catalog.=) ANY (suspects)
                 OR p.proname OPERATOR(pg_catalog.~) '^_'
                 OR p.prorettype OPERATOR(pg_catalog.=) 'trigger'::pg_catalog.regtype
                 OR p.oid OPERATOR(pg_catalog.=) 'schemakit.email_key(text)'::pg_catalog.regprocedure
@@ -1262,52 +1298,6 @@ BEGIN
                  ELSE o.grantee::pg_catalog.regrole::text END);
     END LOOP;
 
-    /*
-     * On an update, older objects keep the rights a default privilege gave
-     * when an earlier script created them.  pg_init_privs holds the rights
-     * each extension object had when the scripts made it; grant_app's
-     * grants come later and are not there.  A role recorded there with a
-     * right on a table, a sequence, the schema or an internal function got
-     * it from a default privilege (the scripts grant such rights to no
-     * role), so every right recorded there for that role is taken back.
-     */
-    FOR o IN
-        WITH init AS (
-            SELECT a.grantee,
-                   CASE ip.classoid
-                       WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN
-                           CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END
-                           OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::text
-                       WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN
-                           'FUNCTION ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::text
-                       ELSE 'SCHEMA schemakit' END AS obj,
-                   (ip.classoid OPERATOR(pg_catalog.<>) 'pg_catalog.pg_proc'::pg_catalog.regclass
-                    OR p.proname OPERATOR(pg_catalog.~) '^_') AS telltale
-              FROM pg_catalog.pg_init_privs ip
-              CROSS JOIN LATERAL pg_catalog.aclexplode(ip.initprivs) a
-              LEFT JOIN pg_catalog.pg_class c
-                     ON ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-                    AND c.oid OPERATOR(pg_catalog.=) ip.objoid
-              LEFT JOIN pg_catalog.pg_proc p
-                     ON ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-                    AND p.oid OPERATOR(pg_catalog.=) ip.objoid
-              LEFT JOIN pg_catalog.pg_namespace n
-                     ON ip.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
-                    AND n.oid OPERATOR(pg_catalog.=) ip.objoid
-             WHERE ip.privtype OPERATOR(pg_catalog.=) 'e'
-               AND ip.objsubid OPERATOR(pg_catalog.=) 0
-               AND a.grantee OPERATOR(pg_catalog.<>) 0
-               AND a.grantee OPERATOR(pg_catalog.<>) a.grantor
-               AND (c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
-                    OR p.pronamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
-                    OR n.nspname OPERATOR(pg_catalog.=) 'schemakit')
-        )
-        SELECT DISTINCT i.obj, i.grantee
-          FROM init i
-         WHERE i.grantee OPERATOR(pg_catalog.=) ANY (SELECT t.grantee FROM init t WHERE t.telltale)
-    LOOP
-        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %s', o.obj, o.grantee::pg_catalog.regrole::text);
-    END LOOP;
 END
 $rights$;
 

@@ -108,7 +108,7 @@ done
 # ---------------------------------------------------------------------------
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
 chown postgres: "$WORK"; chmod 0700 "$WORK"
-if run_as_cluster_owner pg_basebackup -h localhost -p "$PGPORT" -U postgres -D "$RDATA" -R -X stream >/dev/null 2>&1; then
+if run_as_cluster_owner pg_basebackup -c fast -h localhost -p "$PGPORT" -U postgres -D "$RDATA" -R -X stream >/dev/null 2>&1; then
     {
         for g in max_connections max_worker_processes max_wal_senders max_prepared_transactions max_locks_per_transaction; do
             echo "$g = $(sql postgres -c "SHOW $g")"

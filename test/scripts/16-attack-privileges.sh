@@ -89,6 +89,8 @@ SELECT x FROM (
     UNION ALL SELECT t || ':' || p FROM unnest(ARRAY['users', 'snippets', 'oauth_accounts', 'files']) t,
                                        unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES']) p
     UNION ALL SELECT 'migrations:SELECT'
+    UNION ALL SELECT 'organizations:' || p FROM unnest(ARRAY['SELECT', 'DELETE', 'REFERENCES']) p
+    UNION ALL SELECT 'memberships:SELECT'
     UNION ALL SELECT t || ':' || p FROM unnest(ARRAY['users_id_seq', 'snippets_id_seq', 'oauth_accounts_id_seq', 'files_id_seq']) t,
                                        unnest(ARRAY['USAGE', 'SELECT']) p
     UNION ALL SELECT p.oid::regprocedure || ':EXECUTE' FROM pg_proc p
@@ -168,6 +170,7 @@ is "$(sql $db -c "DELETE FROM schemakit.users WHERE id = $uid" -c "SELECT count(
 # No lock a role can take from SQL blocks issuance.
 # ---------------------------------------------------------------------------
 sql $db -c "GRANT CONNECT ON DATABASE $db TO sk_nobody" >/dev/null
+sql $db -c "ALTER DATABASE $db SET schemakit.email_code_issue_limit = 100" >/dev/null
 e='victim@example.com'
 for lock in "pg_advisory_lock(29547, hashtext(lower('$e')))" "pg_advisory_lock(hashtext(lower('$e')))" \
             "pg_advisory_lock(hashtextextended('$e', 1))" "pg_advisory_lock(hashtextextended('$e', 0))" \
