@@ -135,6 +135,7 @@ t3=$(sql $DB -c "SELECT token FROM public.tokens WHERE user_id = 3 LIMIT 1")
 # SQL version ran, as the owner.
 psql -X -q -c "DROP ROLE IF EXISTS sk_maint_owner" -c "CREATE ROLE sk_maint_owner" >/dev/null
 sql $DB >/dev/null <<'SQL'
+GRANT USAGE ON SCHEMA schemakit TO sk_maint_owner;
 ALTER TABLE schemakit.sessions OWNER TO sk_maint_owner;
 ALTER TABLE schemakit.sessions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY hide_user_2 ON schemakit.sessions USING (user_id <> 2);
@@ -149,6 +150,7 @@ ALTER TABLE schemakit.sessions NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE schemakit.sessions DISABLE ROW LEVEL SECURITY;
 DROP POLICY hide_user_2 ON schemakit.sessions;
 ALTER TABLE schemakit.sessions OWNER TO CURRENT_USER;
+REVOKE USAGE ON SCHEMA schemakit FROM sk_maint_owner;
 SQL
 psql -X -q -c "DROP ROLE IF EXISTS sk_maint_owner" >/dev/null
 

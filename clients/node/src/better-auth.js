@@ -23,7 +23,33 @@ import { createHash, createHmac, createCipheriv, createDecipheriv, hkdfSync, ran
 import { createAdapterFactory } from 'better-auth/adapters';
 import { tryGetCurrentAuthEndpointContext } from '@better-auth/core/context';
 
-/** The app key: 32 bytes, as a Buffer/Uint8Array, 64 hex digits or base64(url). */
+/**
+ * The app key: 32 bytes, as a Buffer/Uint8Array, 64 hex digits or base64(url).
+ * @typedef {string | Uint8Array} SchemakitKey
+ */
+/**
+ * Options of schemakitAdapter().
+ * @typedef {object} SchemakitAdapterOptions
+ * @property {{ query: (text: string, values?: unknown[]) => Promise<{ rows: any[], rowCount: number | null }> }} pool
+ *   pg.Pool (or anything with query()) connected as the app role set up by schemakit.grant_app().
+ * @property {SchemakitKey} key 32 bytes (Buffer, 64 hex digits or base64): encrypts provider tokens, keys session references.
+ * @property {boolean} [debugLogs]
+ */
+/**
+ * A where item as the adapter factory passes it (operator and connector may be left out).
+ * @typedef {{ field: string, value: any, operator?: string, connector?: string }} WhereItem
+ */
+/** @typedef {Record<string, any>} Row A row as pg returns it, or a model object. */
+/** @typedef {{ field: string, direction: 'asc' | 'desc' }} SortBy */
+/** @typedef {{ sortBy?: SortBy, limit?: number, offset?: number }} Page */
+/** @typedef {(field: string) => string} ColumnOf SQL for a field. */
+/** @typedef {(field: string, value: any) => any} ValueOf The parameter value for a field. */
+
+/**
+ * The app key: 32 bytes, as a Buffer/Uint8Array, 64 hex digits or base64(url).
+ * @param {SchemakitKey} key
+ * @returns {Buffer}
+ */
 export function parseKey(key) {
   if (key == null) throw new TypeError('schemakit better-auth adapter: a 32-byte key is required (option key)');
   let buf;
@@ -36,11 +62,20 @@ export function parseKey(key) {
   return buf;
 }
 
+/**
+ * @param {Buffer} key
+ * @param {string} info
+ * @returns {Buffer}
+ */
 function subkey(key, info) {
   return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `schemakit better-auth ${info}`, 32));
 }
 
-/** SHA-256 of the UTF-8 string: what schemakit._token_hash(token) computes. */
+/**
+ * SHA-256 of the UTF-8 string: what schemakit._token_hash(token) computes.
+ * @param {string} token
+ * @returns {Buffer}
+ */
 export function tokenHash(token) {
   return createHash('sha256').update(String(token), 'utf8').digest();
 }
@@ -49,6 +84,8 @@ export function tokenHash(token) {
  * storeOTP for better-auth's email-otp plugin: a keyed hash (HMAC-SHA-256
  * under a key derived from the app key), so a database copy cannot be
  * searched for the 10^6 six-digit codes without the key.
+ * @param {SchemakitKey} key
+ * @returns {{ hash: (otp: string) => Promise<string> }}
  */
 export function schemakitOTPStorage(key) {
   const k = subkey(parseKey(key), 'otp');
@@ -57,6 +94,12 @@ export function schemakitOTPStorage(key) {
 
 // --- AES-256-GCM for provider tokens -------------------------------------
 const VERSION = 1;
+/**
+ * @param {Buffer} k
+ * @param {string} column
+ * @param {unknown} text
+ * @returns {Buffer | null}
+ */
 function encrypt(k, column, text) {
   if (text == null) return null;
   const iv = randomBytes(12);
@@ -65,6 +108,12 @@ function encrypt(k, column, text) {
   const ct = Buffer.concat([c.update(String(text), 'utf8'), c.final()]);
   return Buffer.concat([Buffer.from([VERSION]), iv, ct, c.getAuthTag()]);
 }
+/**
+ * @param {Buffer} k
+ * @param {string} column
+ * @param {Buffer | null | undefined} buf
+ * @returns {string | null}
+ */
 function decrypt(k, column, buf) {
   if (buf == null) return null;
   if (buf[0] !== VERSION || buf.length < 29) throw new Error(`schemakit better-auth adapter: oauth_accounts.${column} has an unknown format`);
@@ -75,6 +124,10 @@ function decrypt(k, column, buf) {
 }
 
 // --- where clauses ---------------------------------------------------------
+/**
+ * @param {WhereItem[]} [where]
+ * @returns {{ ands: WhereItem[], ors: WhereItem[] }}
+ */
 function groups(where = []) {
   return {
     ands: where.filter((w) => w.connector !== 'OR'),
@@ -82,10 +135,19 @@ function groups(where = []) {
   };
 }
 
-/** SQL for a where list; col(field) gives the SQL column, val(field, v) the parameter value. */
+/**
+ * SQL for a where list; col(field) gives the SQL column, val(field, v) the parameter value.
+ * @param {WhereItem[] | undefined} where
+ * @param {ColumnOf} col
+ * @param {unknown[]} params
+ * @param {ValueOf} [val]
+ * @returns {string}
+ */
 function sqlWhere(where, col, params, val = (_f, v) => v) {
+  /** @param {WhereItem} w */
   const one = (w) => {
     const c = col(w.field);
+    /** @param {unknown} v */
     const p = (v) => { params.push(v); return `$${params.length}`; };
     const v = w.value;
     switch (w.operator ?? 'eq') {
@@ -95,8 +157,8 @@ function sqlWhere(where, col, params, val = (_f, v) => v) {
       case 'lte': return `${c} <= ${p(val(w.field, v))}`;
       case 'gt': return `${c} > ${p(val(w.field, v))}`;
       case 'gte': return `${c} >= ${p(val(w.field, v))}`;
-      case 'in': return `${c} = ANY(${p(v.map((x) => val(w.field, x)))})`;
-      case 'not_in': return `NOT (${c} = ANY(${p(v.map((x) => val(w.field, x)))}))`;
+      case 'in': return `${c} = ANY(${p(v.map((/** @type {unknown} */ x) => val(w.field, x)))})`;
+      case 'not_in': return `NOT (${c} = ANY(${p(v.map((/** @type {unknown} */ x) => val(w.field, x)))}))`;
       case 'contains': return `strpos(${c}, ${p(String(v))}) > 0`;
       case 'starts_with': return `left(${c}, char_length(${p(String(v))})) = $${params.length}`;
       case 'ends_with': return `right(${c}, char_length(${p(String(v))})) = $${params.length}`;
@@ -109,11 +171,19 @@ function sqlWhere(where, col, params, val = (_f, v) => v) {
   return parts.length ? parts.join(' AND ') : 'TRUE';
 }
 
-/** The same where list judged in JS, for rows the session functions return. */
+/**
+ * The same where list judged in JS, for rows the session functions return.
+ * @param {Row} row
+ * @param {WhereItem[]} [where]
+ * @returns {boolean}
+ */
 function matches(row, where = []) {
+  /** @type {(a: any, b: any) => number} */
   const cmp = (a, b) => (a instanceof Date || b instanceof Date ? new Date(a).getTime() - new Date(b).getTime()
     : a < b ? -1 : a > b ? 1 : 0);
+  /** @type {(a: any, b: any) => boolean} */
   const eq = (a, b) => (a instanceof Date || b instanceof Date ? cmp(a, b) === 0 : String(a) === String(b));
+  /** @param {WhereItem} w */
   const one = (w) => {
     const a = row[w.field];
     const v = w.value;
@@ -124,8 +194,8 @@ function matches(row, where = []) {
       case 'lte': return a != null && cmp(a, v) <= 0;
       case 'gt': return a != null && cmp(a, v) > 0;
       case 'gte': return a != null && cmp(a, v) >= 0;
-      case 'in': return a != null && v.some((x) => eq(a, x));
-      case 'not_in': return a == null || !v.some((x) => eq(a, x));
+      case 'in': return a != null && v.some((/** @type {unknown} */ x) => eq(a, x));
+      case 'not_in': return a == null || !v.some((/** @type {unknown} */ x) => eq(a, x));
       case 'contains': return a != null && String(a).includes(v);
       case 'starts_with': return a != null && String(a).startsWith(v);
       case 'ends_with': return a != null && String(a).endsWith(v);
@@ -136,6 +206,11 @@ function matches(row, where = []) {
   return ands.every(one) && (ors.length === 0 || ors.some(one));
 }
 
+/**
+ * @param {Row[]} rows
+ * @param {Page} page
+ * @returns {Row[]}
+ */
 function pageInJs(rows, { sortBy, limit, offset }) {
   if (sortBy) {
     const dir = sortBy.direction === 'desc' ? -1 : 1;
@@ -144,6 +219,12 @@ function pageInJs(rows, { sortBy, limit, offset }) {
   return rows.slice(offset ?? 0, limit != null ? (offset ?? 0) + limit : undefined);
 }
 
+/**
+ * @param {ColumnOf} col
+ * @param {unknown[]} params
+ * @param {Page} page
+ * @returns {string}
+ */
 function orderLimit(col, params, { sortBy, limit, offset }) {
   let s = '';
   if (sortBy) s += ` ORDER BY ${col(sortBy.field)} ${sortBy.direction === 'desc' ? 'DESC' : 'ASC'}`;
@@ -152,17 +233,24 @@ function orderLimit(col, params, { sortBy, limit, offset }) {
   return s;
 }
 
+/**
+ * @param {string} model
+ * @param {string} field
+ * @returns {Error}
+ */
 function unsupported(model, field) {
   return new Error(`schemakit better-auth adapter: ${model}.${field} has no place in schemakit's tables`);
 }
 
 // --- the models --------------------------------------------------------------
+/** @type {Record<string, string>} */
 const USER_COLS = {
   id: 'id', name: 'display_name', email: 'email', emailVerified: 'email_verified',
   image: 'image', createdAt: 'created_at', updatedAt: 'updated_at',
 };
 const ACCOUNT_FIELDS = ['id', 'accountId', 'providerId', 'userId', 'accessToken', 'refreshToken', 'idToken',
   'accessTokenExpiresAt', 'refreshTokenExpiresAt', 'scope', 'password', 'createdAt', 'updatedAt'];
+/** @type {Record<string, string>} */
 const ACCOUNT_TOKEN_COLS = { accessToken: 'access_token', refreshToken: 'refresh_token', idToken: 'id_token' };
 // Every account as better-auth sees it: the oauth_accounts rows, and each
 // user's password_hash as the 'credential' account, id = -(user id).
@@ -178,6 +266,7 @@ const ACCOUNT_SOURCE = `(
          u.password_hash, u.created_at, u.updated_at
     FROM schemakit.users u
    WHERE u.password_hash IS NOT NULL) acc`;
+/** @type {Record<string, string>} */
 const VERIFICATION_COLS = { id: 'id', identifier: 'identifier_hash', value: 'value', expiresAt: 'expires_at',
   createdAt: 'created_at', updatedAt: 'updated_at' };
 const SESSION_FIELDS = ['id', 'token', 'userId', 'expiresAt', 'createdAt', 'updatedAt', 'ipAddress', 'userAgent'];
@@ -187,6 +276,8 @@ const OTP_IDENTIFIER = /-otp-/;
 /**
  * The adapter.  options: { pool (pg.Pool or anything with query()), key (32 bytes), debugLogs }.
  * Use with advanced.database.generateId: 'serial' (schemakit's ids are bigint identities).
+ * @param {SchemakitAdapterOptions} options
+ * @returns {import('better-auth/adapters').DBAdapterInstance}
  */
 export function schemakitAdapter({ pool, key, debugLogs = false }) {
   if (!pool || typeof pool.query !== 'function') throw new TypeError('schemakit better-auth adapter: option pool (a pg.Pool) is required');
@@ -194,13 +285,17 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
   const tokenKey = subkey(master, 'oauth tokens');
   const refKey = subkey(master, 'session ref');
 
+  /** @type {(v: unknown) => number | null | undefined} */
   const num = (v) => (v == null ? v : Number(v));
 
   // A session the adapter read without its token (listing a user's
   // sessions) gets a reference in place of the token: skref_<id>_<mac>,
   // usable only where a token is looked up, unforgeable without the key.
+  /** @param {string | number} id */
   const refMac = (id) => createHmac('sha256', refKey).update(`session:${id}`).digest('base64url');
+  /** @param {string | number} id */
   const sessionRef = (id) => `skref_${id}_${refMac(id)}`;
+  /** @type {(token: unknown) => string | null} */
   const parseRef = (token) => {
     const m = /^skref_(\d{1,19})_([A-Za-z0-9_-]{43})$/.exec(String(token));
     if (!m) return null;
@@ -222,14 +317,18 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
       transaction: false,
     },
     adapter: ({ getDefaultModelName }) => {
+      /** @type {(text: string, values?: unknown[]) => Promise<{ rows: any[], rowCount: number | null }>} */
       const q = (text, values) => pool.query(text, values);
 
       // --- user -----------------------------------------------------------
+      /** @type {ColumnOf} */
       const userCol = (f) => { if (!(f in USER_COLS)) throw unsupported('user', f); return `u.${USER_COLS[f]}`; };
+      /** @param {Row} r */
       const userOut = (r) => ({
         id: num(r.id), name: r.display_name ?? '', email: r.email, emailVerified: r.email_verified,
         image: r.image, createdAt: r.created_at, updatedAt: r.updated_at,
       });
+      /** @type {(data: Row, params: unknown[]) => [string, string][]} */
       const userSet = (data, params) => Object.entries(data).filter(([f, v]) => f !== 'id' && v !== undefined).map(([f, v]) => {
         if (!(f in USER_COLS)) throw unsupported('user', f);
         params.push(f === 'name' ? (v === '' ? null : v) : v);
@@ -237,11 +336,14 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
       });
 
       // --- account --------------------------------------------------------
+      /** @type {ColumnOf} */
       const accCol = (f) => {
         if (!ACCOUNT_FIELDS.includes(f) || f in ACCOUNT_TOKEN_COLS || f === 'password') throw unsupported('account (where)', f);
         return `acc."${f}"`;
       };
+      /** @type {ValueOf} */
       const accVal = (f, v) => (f === 'id' || f === 'userId' ? Number(v) : v);
+      /** @param {Row} r */
       const accOut = (r) => ({
         id: num(r.id), accountId: r.accountId, providerId: r.providerId, userId: num(r.userId),
         accessToken: decrypt(tokenKey, 'access_token', r.accessToken),
@@ -250,13 +352,17 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
         accessTokenExpiresAt: r.accessTokenExpiresAt, refreshTokenExpiresAt: r.refreshTokenExpiresAt,
         scope: r.scope, password: r.password, createdAt: r.createdAt, updatedAt: r.updatedAt,
       });
+      /** @type {(where?: WhereItem[], opts?: Page) => Promise<Row[]>} */
       const accFind = async (where, opts = {}) => {
+        /** @type {unknown[]} */
         const params = [];
         const sql = `SELECT * FROM ${ACCOUNT_SOURCE} WHERE ${sqlWhere(where, accCol, params, accVal)}`
           + orderLimit(accCol, params, opts);
         return (await q(sql, params)).rows;
       };
+      /** @type {(id: number | null) => Promise<Row | undefined>} */
       const accById = async (id) => (await accFind([{ field: 'id', value: id, operator: 'eq', connector: 'AND' }]))[0];
+      /** @type {(row: Row, update: Row) => Promise<Row | undefined>} */
       const accUpdateRow = async (row, update) => {
         const id = Number(row.id);
         if (id < 0) {
@@ -267,8 +373,11 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
           return accById(update.password === null ? null : id);
         }
         if (update.password != null) throw new Error('schemakit better-auth adapter: only the credential account has a password');
+        /** @type {string[]} */
         const sets = [];
+        /** @type {unknown[]} */
         const params = [];
+        /** @type {(c: string, v: unknown) => void} */
         const put = (c, v) => { params.push(v); sets.push(`${c} = $${params.length}`); };
         for (const [f, v] of Object.entries(update)) {
           if (v === undefined || f === 'id' || f === 'password') continue;
@@ -288,6 +397,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
         await q(`UPDATE schemakit.oauth_accounts SET ${sets.join(', ')} WHERE id = $${params.length}`, params);
         return accById(id);
       };
+      /** @param {Row} row */
       const accDeleteRow = async (row) => {
         const id = Number(row.id);
         if (id < 0) await q('UPDATE schemakit.users SET password_hash = NULL WHERE id = $1', [-id]);
@@ -295,17 +405,22 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
       };
 
       // --- verification ---------------------------------------------------
+      /** @type {ColumnOf} */
       const verCol = (f) => { if (!(f in VERIFICATION_COLS)) throw unsupported('verification', f); return `v.${VERIFICATION_COLS[f]}`; };
+      /** @type {ValueOf} */
       const verVal = (f, v) => (f === 'identifier' ? tokenHash(v) : f === 'id' ? Number(v) : v);
+      /** @type {(where: WhereItem[] | undefined) => string | null} */
       const knownIdentifier = (where) => {
         const w = (where ?? []).find((x) => x.field === 'identifier' && (x.operator ?? 'eq') === 'eq' && x.connector !== 'OR');
         return w ? String(w.value) : null;
       };
+      /** @type {(r: Row, identifier?: string | null) => Row} */
       const verOut = (r, identifier) => ({
         id: num(r.id),
         identifier: identifier ?? `sha256:${r.identifier_hash.toString('hex')}`,
         value: r.value, expiresAt: r.expires_at, createdAt: r.created_at, updatedAt: r.updated_at,
       });
+      /** @type {(identifier: unknown, value: unknown) => void} */
       const guardValue = (identifier, value) => {
         // better-auth's email-otp plugin keeps "<otp>:<attempts>"; a short
         // left part is a code in plaintext: refused.
@@ -318,6 +433,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
           }
         }
       };
+      /** @type {(data: Row, params: unknown[]) => [string, string][]} */
       const verSet = (data, params) => Object.entries(data).filter(([f, v]) => f !== 'id' && v !== undefined).map(([f, v]) => {
         if (!(f in VERIFICATION_COLS)) throw unsupported('verification', f);
         params.push(verVal(f, v));
@@ -327,16 +443,19 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
       // --- session --------------------------------------------------------
       // The request's own session keeps its real token in a listing, so
       // better-auth can tell it from the others (revokeOtherSessions).
+      /** @type {(id: unknown) => string | undefined} */
       const currentToken = (id) => {
         try {
           const s = tryGetCurrentAuthEndpointContext()?.context?.session?.session;
           return s && String(s.id) === String(id) && !String(s.token).startsWith('skref_') ? s.token : undefined;
         } catch { return undefined; }
       };
+      /** @type {(r: Row, token?: string) => Row} */
       const sessionOut = (r, token) => ({
         id: num(r.id), token: token ?? currentToken(r.id) ?? sessionRef(r.id), userId: num(r.user_id), expiresAt: r.expires_at,
         createdAt: r.created_at, updatedAt: r.last_seen_at, ipAddress: r.ip_address ?? null, userAgent: r.user_agent ?? null,
       });
+      /** @type {(token: unknown) => Promise<Row[]>} */
       const byToken = async (token) => {
         const ref = parseRef(token);
         const { rows } = ref
@@ -344,7 +463,10 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
           : await q('SELECT * FROM schemakit.find_session($1)', [String(token)]);
         return rows.map((r) => sessionOut(r, String(token)));
       };
-      /** Sessions a where list can name, then judged by the whole list. */
+      /**
+       * Sessions a where list can name, then judged by the whole list.
+       * @type {(where?: WhereItem[]) => Promise<Row[]>}
+       */
       const sessionFind = async (where = []) => {
         for (const w of where) {
           if (!SESSION_FIELDS.includes(w.field)) throw unsupported('session (where)', w.field);
@@ -373,6 +495,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
         if (rows == null) throw new Error('schemakit better-auth adapter: a session lookup needs token, id or userId');
         return rows.filter((r) => matches(r, where));
       };
+      /** @type {(row: Row, update: Row) => Promise<Row | null>} */
       const sessionUpdateRow = async (row, update) => {
         for (const f of Object.keys(update)) {
           if (!['expiresAt', 'updatedAt', 'ipAddress', 'userAgent', 'id', 'token', 'userId', 'createdAt'].includes(f)) {
@@ -383,6 +506,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
         return rows[0] ? sessionOut(rows[0], row.token) : null;
       };
 
+      /** @param {string} model */
       const modelOf = (model) => getDefaultModelName(model);
 
       const impl = {
