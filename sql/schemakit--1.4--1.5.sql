@@ -35,9 +35,8 @@
  * insert: its table, then users), so no writer in flight can deadlock with
  * the update.
  */
-LOCK TABLE schemakit.email_codes, schemakit.files IN ACCESS EXCLUSIVE MODE;
-LOCK TABLE schemakit.snippets, schemakit.oauth_accounts, schemakit.password_reset_tokens,
-           schemakit.sessions IN SHARE ROW EXCLUSIVE MODE;
+LOCK TABLE schemakit.email_codes, schemakit.files, schemakit.oauth_accounts IN ACCESS EXCLUSIVE MODE;
+LOCK TABLE schemakit.snippets, schemakit.password_reset_tokens, schemakit.sessions IN SHARE ROW EXCLUSIVE MODE;
 LOCK TABLE schemakit.users IN ACCESS EXCLUSIVE MODE;
 
 -------------------------------------------------------------------------------
@@ -77,6 +76,11 @@ RETURNS integer
 AS 'MODULE_PATHNAME', 'schemakit_code_failed'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
+CREATE FUNCTION schemakit._code_unfail(code_id bigint, created_at timestamptz)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'schemakit_code_unfail'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
 CREATE FUNCTION schemakit._refuse(sqlstate text, message text, detail text, hint text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'schemakit_refuse'
@@ -100,6 +104,7 @@ REVOKE ALL ON FUNCTION schemakit._purge_cutoff(interval, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._lock_key(integer, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._code_failures(bigint, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._code_failed(bigint, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._code_unfail(bigint, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._refuse(text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._reference_check() FROM PUBLIC;
 
@@ -351,13 +356,19 @@ BEGIN
         RETURN false;
     END IF;
 
+    /*
+     * The guess is counted before it is judged, where no rollback reaches:
+     * a guess that cannot be counted (53400, the table is full) is never
+     * judged, so a full table is no oracle.  The right code takes its count
+     * back.
+     */
+    PERFORM schemakit._code_failed(c.id, c.created_at, c.expires_at);
     IF c.code_hash = guess THEN
+        PERFORM schemakit._code_unfail(c.id, c.created_at);
         UPDATE schemakit.email_codes SET used_at = pg_catalog.now() WHERE id = c.id;
         RETURN true;
     END IF;
 
-    -- Counted where no rollback reaches first; refused unjudged if it cannot be.
-    PERFORM schemakit._code_failed(c.id, c.created_at, c.expires_at);
     UPDATE schemakit.email_codes SET failed_attempts = failed_attempts + 1 WHERE id = c.id;
     RETURN false;
 END
@@ -1386,12 +1397,13 @@ BEGIN
            last_seen_at = pg_catalog.now()
      WHERE s.id = update_session.session_id
        AND s.revoked_at IS NULL
+       AND s.expires_at > pg_catalog.now()   -- an expired session stays dead
     RETURNING s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent;
 END
 $$;
 
 COMMENT ON FUNCTION schemakit.update_session(bigint, timestamptz) IS
-'sets an unrevoked session''s expiry (NULL keeps it) and last_seen_at; returns the session, none if revoked';
+'sets a live session''s expiry (NULL keeps it) and last_seen_at; returns the session, none if revoked or expired';
 
 CREATE FUNCTION schemakit.revoke_session_by_id(session_id bigint)
 RETURNS boolean

@@ -608,6 +608,7 @@ ALTER TABLE schemakit.email_codes DROP COLUMN email_key;
 DROP FUNCTION schemakit._reference_check();
 DROP FUNCTION schemakit._refuse(text, text, text, text);
 DROP FUNCTION schemakit._code_failed(bigint, timestamptz, timestamptz);
+DROP FUNCTION schemakit._code_unfail(bigint, timestamptz);
 DROP FUNCTION schemakit._code_failures(bigint, timestamptz);
 DROP FUNCTION schemakit._lock_key(integer, text);
 DROP FUNCTION schemakit._purge_cutoff(interval, interval);

@@ -23,27 +23,7 @@ import { createHash, createHmac, createCipheriv, createDecipheriv, hkdfSync, ran
 import { createAdapterFactory } from 'better-auth/adapters';
 import { tryGetCurrentAuthEndpointContext } from '@better-auth/core/context';
 
-/**
- * The app key: 32 bytes, as a Buffer/Uint8Array, 64 hex digits or base64(url).
- * @typedef {string | Uint8Array} SchemakitKey
- */
-/**
- * Options of schemakitAdapter().
- * @typedef {object} SchemakitAdapterOptions
- * @property {{ query: (text: string, values?: unknown[]) => Promise<{ rows: any[], rowCount: number | null }> }} pool
- *   pg.Pool (or anything with query()) connected as the app role set up by schemakit.grant_app().
- * @property {SchemakitKey} key 32 bytes (Buffer, 64 hex digits or base64): encrypts provider tokens, keys session references.
- * @property {boolean} [debugLogs]
- */
-/**
- * A where item as the adapter factory passes it (operator and connector may be left out).
- * @typedef {{ field: string, value: any, operator?: string, connector?: string }} WhereItem
- */
-/** @typedef {Record<string, any>} Row A row as pg returns it, or a model object. */
-/** @typedef {{ field: string, direction: 'asc' | 'desc' }} SortBy */
-/** @typedef {{ sortBy?: SortBy, limit?: number, offset?: number }} Page */
-/** @typedef {(field: string) => string} ColumnOf SQL for a field. */
-/** @typedef {(field: string, value: any) => any} ValueOf The parameter value for a field. */
+/** @import { Where } from 'better-auth/adapters' */
 
 /**
  * The app key: 32 bytes, as a Buffer/Uint8Array, 64 hex digits or base64(url).
@@ -125,8 +105,8 @@ function decrypt(k, column, buf) {
 
 // --- where clauses ---------------------------------------------------------
 /**
- * @param {WhereItem[]} [where]
- * @returns {{ ands: WhereItem[], ors: WhereItem[] }}
+ * @param {Where[]} [where]
+ * @returns {{ ands: Where[], ors: Where[] }}
  */
 function groups(where = []) {
   return {
@@ -137,18 +117,19 @@ function groups(where = []) {
 
 /**
  * SQL for a where list; col(field) gives the SQL column, val(field, v) the parameter value.
- * @param {WhereItem[] | undefined} where
- * @param {ColumnOf} col
+ * @param {Where[] | undefined} where
+ * @param {(field: string) => string} col
  * @param {unknown[]} params
- * @param {ValueOf} [val]
+ * @param {(field: string, value: any) => any} [val]
  * @returns {string}
  */
 function sqlWhere(where, col, params, val = (_f, v) => v) {
-  /** @param {WhereItem} w */
+  /** @param {Where} w */
   const one = (w) => {
     const c = col(w.field);
     /** @param {unknown} v */
     const p = (v) => { params.push(v); return `$${params.length}`; };
+    /** @type {any} */
     const v = w.value;
     switch (w.operator ?? 'eq') {
       case 'eq': return v === null ? `${c} IS NULL` : `${c} = ${p(val(w.field, v))}`;
@@ -173,8 +154,8 @@ function sqlWhere(where, col, params, val = (_f, v) => v) {
 
 /**
  * The same where list judged in JS, for rows the session functions return.
- * @param {Row} row
- * @param {WhereItem[]} [where]
+ * @param {Record<string, any>} row
+ * @param {Where[]} [where]
  * @returns {boolean}
  */
 function matches(row, where = []) {
@@ -183,9 +164,10 @@ function matches(row, where = []) {
     : a < b ? -1 : a > b ? 1 : 0);
   /** @type {(a: any, b: any) => boolean} */
   const eq = (a, b) => (a instanceof Date || b instanceof Date ? cmp(a, b) === 0 : String(a) === String(b));
-  /** @param {WhereItem} w */
+  /** @param {Where} w */
   const one = (w) => {
     const a = row[w.field];
+    /** @type {any} */
     const v = w.value;
     switch (w.operator ?? 'eq') {
       case 'eq': return v === null ? a == null : a != null && eq(a, v);
@@ -207,9 +189,9 @@ function matches(row, where = []) {
 }
 
 /**
- * @param {Row[]} rows
- * @param {Page} page
- * @returns {Row[]}
+ * @param {Record<string, any>[]} rows
+ * @param {{ sortBy?: { field: string, direction: 'asc' | 'desc' }, limit?: number, offset?: number }} page
+ * @returns {Record<string, any>[]}
  */
 function pageInJs(rows, { sortBy, limit, offset }) {
   if (sortBy) {
@@ -220,9 +202,9 @@ function pageInJs(rows, { sortBy, limit, offset }) {
 }
 
 /**
- * @param {ColumnOf} col
+ * @param {(field: string) => string} col
  * @param {unknown[]} params
- * @param {Page} page
+ * @param {{ sortBy?: { field: string, direction: 'asc' | 'desc' }, limit?: number, offset?: number }} page
  * @returns {string}
  */
 function orderLimit(col, params, { sortBy, limit, offset }) {
@@ -274,6 +256,18 @@ const SESSION_FIELDS = ['id', 'token', 'userId', 'expiresAt', 'createdAt', 'upda
 const OTP_IDENTIFIER = /-otp-/;
 
 /**
+ * The app key: 32 bytes, as a Buffer/Uint8Array, 64 hex digits or base64(url).
+ * @typedef {string | Uint8Array} SchemakitKey
+ */
+/**
+ * Options of schemakitAdapter().
+ * @typedef {object} SchemakitAdapterOptions
+ * @property {{ query: (text: string, values?: unknown[]) => Promise<{ rows: any[], rowCount: number | null }> }} pool
+ *   pg.Pool (or anything with query()) connected as the app role set up by schemakit.grant_app().
+ * @property {SchemakitKey} key 32 bytes (Buffer, 64 hex digits or base64): encrypts provider tokens, keys session references.
+ * @property {boolean} [debugLogs]
+ */
+/**
  * The adapter.  options: { pool (pg.Pool or anything with query()), key (32 bytes), debugLogs }.
  * Use with advanced.database.generateId: 'serial' (schemakit's ids are bigint identities).
  * @param {SchemakitAdapterOptions} options
@@ -321,14 +315,14 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
       const q = (text, values) => pool.query(text, values);
 
       // --- user -----------------------------------------------------------
-      /** @type {ColumnOf} */
+      /** @type {(field: string) => string} */
       const userCol = (f) => { if (!(f in USER_COLS)) throw unsupported('user', f); return `u.${USER_COLS[f]}`; };
-      /** @param {Row} r */
+      /** @param {Record<string, any>} r */
       const userOut = (r) => ({
         id: num(r.id), name: r.display_name ?? '', email: r.email, emailVerified: r.email_verified,
         image: r.image, createdAt: r.created_at, updatedAt: r.updated_at,
       });
-      /** @type {(data: Row, params: unknown[]) => [string, string][]} */
+      /** @type {(data: Record<string, any>, params: unknown[]) => [string, string][]} */
       const userSet = (data, params) => Object.entries(data).filter(([f, v]) => f !== 'id' && v !== undefined).map(([f, v]) => {
         if (!(f in USER_COLS)) throw unsupported('user', f);
         params.push(f === 'name' ? (v === '' ? null : v) : v);
@@ -336,14 +330,14 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
       });
 
       // --- account --------------------------------------------------------
-      /** @type {ColumnOf} */
+      /** @type {(field: string) => string} */
       const accCol = (f) => {
         if (!ACCOUNT_FIELDS.includes(f) || f in ACCOUNT_TOKEN_COLS || f === 'password') throw unsupported('account (where)', f);
         return `acc."${f}"`;
       };
-      /** @type {ValueOf} */
+      /** @type {(field: string, value: any) => any} */
       const accVal = (f, v) => (f === 'id' || f === 'userId' ? Number(v) : v);
-      /** @param {Row} r */
+      /** @param {Record<string, any>} r */
       const accOut = (r) => ({
         id: num(r.id), accountId: r.accountId, providerId: r.providerId, userId: num(r.userId),
         accessToken: decrypt(tokenKey, 'access_token', r.accessToken),
@@ -352,7 +346,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
         accessTokenExpiresAt: r.accessTokenExpiresAt, refreshTokenExpiresAt: r.refreshTokenExpiresAt,
         scope: r.scope, password: r.password, createdAt: r.createdAt, updatedAt: r.updatedAt,
       });
-      /** @type {(where?: WhereItem[], opts?: Page) => Promise<Row[]>} */
+      /** @type {(where?: Where[], opts?: { sortBy?: { field: string, direction: 'asc' | 'desc' }, limit?: number, offset?: number }) => Promise<Record<string, any>[]>} */
       const accFind = async (where, opts = {}) => {
         /** @type {unknown[]} */
         const params = [];
@@ -360,9 +354,9 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
           + orderLimit(accCol, params, opts);
         return (await q(sql, params)).rows;
       };
-      /** @type {(id: number | null) => Promise<Row | undefined>} */
+      /** @type {(id: number | null) => Promise<Record<string, any> | undefined>} */
       const accById = async (id) => (await accFind([{ field: 'id', value: id, operator: 'eq', connector: 'AND' }]))[0];
-      /** @type {(row: Row, update: Row) => Promise<Row | undefined>} */
+      /** @type {(row: Record<string, any>, update: Record<string, any>) => Promise<Record<string, any> | undefined>} */
       const accUpdateRow = async (row, update) => {
         const id = Number(row.id);
         if (id < 0) {
@@ -397,7 +391,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
         await q(`UPDATE schemakit.oauth_accounts SET ${sets.join(', ')} WHERE id = $${params.length}`, params);
         return accById(id);
       };
-      /** @param {Row} row */
+      /** @param {Record<string, any>} row */
       const accDeleteRow = async (row) => {
         const id = Number(row.id);
         if (id < 0) await q('UPDATE schemakit.users SET password_hash = NULL WHERE id = $1', [-id]);
@@ -405,22 +399,22 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
       };
 
       // --- verification ---------------------------------------------------
-      /** @type {ColumnOf} */
+      /** @type {(field: string) => string} */
       const verCol = (f) => { if (!(f in VERIFICATION_COLS)) throw unsupported('verification', f); return `v.${VERIFICATION_COLS[f]}`; };
-      /** @type {ValueOf} */
+      /** @type {(field: string, value: any) => any} */
       const verVal = (f, v) => (f === 'identifier' ? tokenHash(v) : f === 'id' ? Number(v) : v);
-      /** @type {(where: WhereItem[] | undefined) => string | null} */
+      /** @type {(where: Where[] | undefined) => string | null} */
       const knownIdentifier = (where) => {
         const w = (where ?? []).find((x) => x.field === 'identifier' && (x.operator ?? 'eq') === 'eq' && x.connector !== 'OR');
         return w ? String(w.value) : null;
       };
-      /** @type {(r: Row, identifier?: string | null) => Row} */
+      /** @type {(r: Record<string, any>, identifier?: string | null) => Record<string, any>} */
       const verOut = (r, identifier) => ({
         id: num(r.id),
         identifier: identifier ?? `sha256:${r.identifier_hash.toString('hex')}`,
         value: r.value, expiresAt: r.expires_at, createdAt: r.created_at, updatedAt: r.updated_at,
       });
-      /** @type {(identifier: unknown, value: unknown) => void} */
+      /** @type {(identifier: string | null | undefined, value: unknown) => void} */
       const guardValue = (identifier, value) => {
         // better-auth's email-otp plugin keeps "<otp>:<attempts>"; a short
         // left part is a code in plaintext: refused.
@@ -433,7 +427,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
           }
         }
       };
-      /** @type {(data: Row, params: unknown[]) => [string, string][]} */
+      /** @type {(data: Record<string, any>, params: unknown[]) => [string, string][]} */
       const verSet = (data, params) => Object.entries(data).filter(([f, v]) => f !== 'id' && v !== undefined).map(([f, v]) => {
         if (!(f in VERIFICATION_COLS)) throw unsupported('verification', f);
         params.push(verVal(f, v));
@@ -450,12 +444,12 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
           return s && String(s.id) === String(id) && !String(s.token).startsWith('skref_') ? s.token : undefined;
         } catch { return undefined; }
       };
-      /** @type {(r: Row, token?: string) => Row} */
+      /** @type {(r: Record<string, any>, token?: string) => Record<string, any>} */
       const sessionOut = (r, token) => ({
         id: num(r.id), token: token ?? currentToken(r.id) ?? sessionRef(r.id), userId: num(r.user_id), expiresAt: r.expires_at,
         createdAt: r.created_at, updatedAt: r.last_seen_at, ipAddress: r.ip_address ?? null, userAgent: r.user_agent ?? null,
       });
-      /** @type {(token: unknown) => Promise<Row[]>} */
+      /** @type {(token: unknown) => Promise<Record<string, any>[]>} */
       const byToken = async (token) => {
         const ref = parseRef(token);
         const { rows } = ref
@@ -465,7 +459,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
       };
       /**
        * Sessions a where list can name, then judged by the whole list.
-       * @type {(where?: WhereItem[]) => Promise<Row[]>}
+       * @type {(where?: Where[]) => Promise<Record<string, any>[]>}
        */
       const sessionFind = async (where = []) => {
         for (const w of where) {
@@ -477,12 +471,12 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
         for (const w of ands) {
           const op = w.operator ?? 'eq';
           if (w.field === 'token' && (op === 'eq' || op === 'in')) {
-            const tokens = op === 'eq' ? [w.value] : w.value;
+            const tokens = /** @type {unknown[]} */ (op === 'eq' ? [w.value] : w.value);
             rows = (await Promise.all(tokens.map(byToken))).flat();
             break;
           }
           if (w.field === 'id' && (op === 'eq' || op === 'in')) {
-            const ids = op === 'eq' ? [w.value] : w.value;
+            const ids = /** @type {unknown[]} */ (op === 'eq' ? [w.value] : w.value);
             rows = (await Promise.all(ids.map((id) => q('SELECT * FROM schemakit.find_session_by_id($1)', [Number(id)]))))
               .flatMap((r) => r.rows.map((x) => sessionOut(x)));
             break;
@@ -495,7 +489,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
         if (rows == null) throw new Error('schemakit better-auth adapter: a session lookup needs token, id or userId');
         return rows.filter((r) => matches(r, where));
       };
-      /** @type {(row: Row, update: Row) => Promise<Row | null>} */
+      /** @type {(row: Record<string, any>, update: Record<string, any>) => Promise<Record<string, any> | null>} */
       const sessionUpdateRow = async (row, update) => {
         for (const f of Object.keys(update)) {
           if (!['expiresAt', 'updatedAt', 'ipAddress', 'userAgent', 'id', 'token', 'userId', 'createdAt'].includes(f)) {
@@ -510,9 +504,14 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
       const modelOf = (model) => getDefaultModelName(model);
 
       const impl = {
+        /**
+         * @param {{ model: string, data: Record<string, any> }} args
+         * @returns {Promise<any>}
+         */
         async create({ model, data }) {
           switch (modelOf(model)) {
             case 'user': {
+              /** @type {unknown[]} */
               const params = [];
               const sets = userSet(data, params);
               const { rows } = await q(`INSERT INTO schemakit.users (${sets.map((s) => s[0]).join(', ')})
@@ -534,7 +533,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
                 const { rowCount } = await q('UPDATE schemakit.users SET password_hash = $1 WHERE id = $2',
                   [data.password, Number(data.userId)]);
                 if (rowCount !== 1) throw new Error(`schemakit better-auth adapter: user ${data.userId} does not exist`);
-                return accOut(await accById(-Number(data.userId)));
+                return accOut(/** @type {Record<string, any>} */ (await accById(-Number(data.userId))));
               }
               if (data.password != null) throw new Error('schemakit better-auth adapter: only the credential account has a password');
               const { rows } = await q(`INSERT INTO schemakit.oauth_accounts
@@ -545,10 +544,11 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
                 encrypt(tokenKey, 'access_token', data.accessToken), encrypt(tokenKey, 'refresh_token', data.refreshToken),
                 encrypt(tokenKey, 'id_token', data.idToken), data.accessTokenExpiresAt ?? null,
                 data.refreshTokenExpiresAt ?? null, data.scope ?? null, data.createdAt ?? null, data.updatedAt ?? null]);
-              return accOut(await accById(rows[0].id));
+              return accOut(/** @type {Record<string, any>} */ (await accById(rows[0].id)));
             }
             case 'verification': {
               guardValue(data.identifier, data.value);
+              /** @type {unknown[]} */
               const params = [];
               const sets = verSet(data, params);
               const { rows } = await q(`INSERT INTO schemakit.verifications (${sets.map((s) => s[0]).join(', ')})
@@ -559,14 +559,23 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
           }
         },
 
+        /**
+         * @param {{ model: string, where?: Where[] }} args
+         * @returns {Promise<any>}
+         */
         async findOne({ model, where }) {
           const rows = await impl.findMany({ model, where, limit: 1 });
           return rows[0] ?? null;
         },
 
+        /**
+         * @param {{ model: string, where?: Where[], limit?: number, sortBy?: { field: string, direction: 'asc' | 'desc' }, offset?: number }} args
+         * @returns {Promise<any[]>}
+         */
         async findMany({ model, where = [], limit, sortBy, offset }) {
           switch (modelOf(model)) {
             case 'user': {
+              /** @type {unknown[]} */
               const params = [];
               const sql = `SELECT u.* FROM schemakit.users u WHERE ${sqlWhere(where, userCol, params,
                 (f, v) => (f === 'id' ? Number(v) : v))}` + orderLimit(userCol, params, { sortBy, limit, offset });
@@ -575,6 +584,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
             case 'session': return pageInJs(await sessionFind(where), { sortBy, limit, offset });
             case 'account': return (await accFind(where, { sortBy, limit, offset })).map(accOut);
             case 'verification': {
+              /** @type {unknown[]} */
               const params = [];
               const sql = `SELECT v.* FROM schemakit.verifications v WHERE ${sqlWhere(where, verCol, params, verVal)}`
                 + orderLimit(verCol, params, { sortBy, limit, offset });
@@ -585,9 +595,14 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
           }
         },
 
+        /**
+         * @param {{ model: string, where: Where[], update: any }} args
+         * @returns {Promise<any>}
+         */
         async update({ model, where, update }) {
           switch (modelOf(model)) {
             case 'user': {
+              /** @type {unknown[]} */
               const params = [];
               const sets = userSet(update, params);
               if (!sets.length) return impl.findOne({ model, where });
@@ -609,6 +624,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
             }
             case 'verification': {
               guardValue(knownIdentifier(where), update.value);
+              /** @type {unknown[]} */
               const params = [];
               const sets = verSet(update, params);
               const sql = `UPDATE schemakit.verifications v SET ${sets.map(([c, p]) => `${c} = ${p}`).join(', ')}
@@ -621,14 +637,19 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
           }
         },
 
+        /**
+         * @param {{ model: string, where: Where[], update: Record<string, any> }} args
+         * @returns {Promise<number>}
+         */
         async updateMany({ model, where, update }) {
           switch (modelOf(model)) {
             case 'user': {
+              /** @type {unknown[]} */
               const params = [];
               const sets = userSet(update, params);
               const sql = `UPDATE schemakit.users u SET ${sets.map(([c, p]) => `${c} = ${p}`).join(', ')}
                 WHERE ${sqlWhere(where, userCol, params, (f, v) => (f === 'id' ? Number(v) : v))}`;
-              return (await q(sql, params)).rowCount;
+              return (await q(sql, params)).rowCount ?? 0;
             }
             case 'session': {
               const rows = await sessionFind(where);
@@ -642,29 +663,39 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
             }
             case 'verification': {
               guardValue(knownIdentifier(where), update.value);
+              /** @type {unknown[]} */
               const params = [];
               const sets = verSet(update, params);
               const sql = `UPDATE schemakit.verifications v SET ${sets.map(([c, p]) => `${c} = ${p}`).join(', ')}
                 WHERE ${sqlWhere(where, verCol, params, verVal)}`;
-              return (await q(sql, params)).rowCount;
+              return (await q(sql, params)).rowCount ?? 0;
             }
             default: throw new Error(`schemakit better-auth adapter: model ${model} is not supported`);
           }
         },
 
+        /**
+         * @param {{ model: string, where: Where[] }} args
+         * @returns {Promise<void>}
+         */
         async delete({ model, where }) {
           await impl.deleteMany({ model, where, one: true });
         },
 
+        /**
+         * @param {{ model: string, where: Where[], one?: boolean }} args
+         * @returns {Promise<number>}
+         */
         async deleteMany({ model, where, one = false }) {
           switch (modelOf(model)) {
             case 'user': {
+              /** @type {unknown[]} */
               const params = [];
               const cond = sqlWhere(where, userCol, params, (f, v) => (f === 'id' ? Number(v) : v));
               const sql = one
                 ? `DELETE FROM schemakit.users WHERE id = (SELECT u.id FROM schemakit.users u WHERE ${cond} LIMIT 1)`
                 : `DELETE FROM schemakit.users u WHERE ${cond}`;
-              return (await q(sql, params)).rowCount;
+              return (await q(sql, params)).rowCount ?? 0;
             }
             case 'session': {
               // better-auth deletes; schemakit revokes (purge_expired removes the row later)
@@ -680,12 +711,13 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
               return rows.length;
             }
             case 'verification': {
+              /** @type {unknown[]} */
               const params = [];
               const cond = sqlWhere(where, verCol, params, verVal);
               const sql = one
                 ? `DELETE FROM schemakit.verifications WHERE id = (SELECT v.id FROM schemakit.verifications v WHERE ${cond} LIMIT 1)`
                 : `DELETE FROM schemakit.verifications v WHERE ${cond}`;
-              return (await q(sql, params)).rowCount;
+              return (await q(sql, params)).rowCount ?? 0;
             }
             default: throw new Error(`schemakit better-auth adapter: model ${model} is not supported`);
           }
@@ -693,8 +725,13 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
 
         // Single-use values (reset tokens, OTPs, magic links): taken in one
         // statement, so two requests cannot both consume one row.
+        /**
+         * @param {{ model: string, where: Where[] }} args
+         * @returns {Promise<any>}
+         */
         async consumeOne({ model, where }) {
           if (modelOf(model) === 'verification') {
+            /** @type {unknown[]} */
             const params = [];
             const cond = sqlWhere(where, verCol, params, verVal);
             const { rows } = await q(`DELETE FROM schemakit.verifications WHERE id = (
@@ -707,9 +744,14 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
           return row;
         },
 
+        /**
+         * @param {{ model: string, where?: Where[] }} args
+         * @returns {Promise<number>}
+         */
         async count({ model, where = [] }) {
           switch (modelOf(model)) {
             case 'user': {
+              /** @type {unknown[]} */
               const params = [];
               const { rows } = await q(`SELECT count(*)::int AS n FROM schemakit.users u WHERE ${sqlWhere(where, userCol, params,
                 (f, v) => (f === 'id' ? Number(v) : v))}`, params);
@@ -718,6 +760,7 @@ export function schemakitAdapter({ pool, key, debugLogs = false }) {
             case 'session': return (await sessionFind(where)).length;
             case 'account': return (await accFind(where)).length;
             case 'verification': {
+              /** @type {unknown[]} */
               const params = [];
               const { rows } = await q(`SELECT count(*)::int AS n FROM schemakit.verifications v WHERE ${sqlWhere(where, verCol, params, verVal)}`, params);
               return rows[0].n;

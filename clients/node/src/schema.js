@@ -32,8 +32,14 @@ import {
   bigint, boolean, check, customType, index, pgSchema, text, timestamp, unique,
 } from 'drizzle-orm/pg-core';
 
-/** bytea as a Buffer. */
-const bytea = customType({ dataType: () => 'bytea' });
+/**
+ * bytea as a Buffer (node-postgres reads bytea as a Buffer and sends a
+ * Buffer as bytea).  A customType column has columnType 'PgCustomColumn';
+ * its SQL type is getSQLType(), i.e. dataType() here.
+ */
+const bytea = customType(/** @type {import('drizzle-orm/pg-core').CustomTypeParams<{ data: Buffer, driverData: Buffer }>} */ ({
+  dataType: () => 'bytea',
+}));
 
 /** The extension's schema. */
 export const schemakit = pgSchema('schemakit');
