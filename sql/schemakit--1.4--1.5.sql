@@ -25,19 +25,50 @@
  *
  * Locks: users and email_codes are rewritten (new generated column) under
  * ACCESS EXCLUSIVE; the other tables that point at users get a trigger
- * (SHARE ROW EXCLUSIVE).  All are taken at the start, children first.
+ * (SHARE ROW EXCLUSIVE).  All are taken at the start, together (see below).
  */
 \echo Use "ALTER EXTENSION schemakit UPDATE TO '1.5'" to load this file. \quit
 
 /*
- * Every lock this update needs, taken first and in the order writers take
- * them (a code issue: email_codes, then users; a snippet or session
- * insert: its table, then users), so no writer in flight can deadlock with
- * the update.
+ * Every table lock this update needs, taken first, all together.  Writers
+ * take these tables in different orders (a code issue: email_codes, then
+ * users; a sign-up that inserts a user and a snippet: users, then snippets),
+ * so no single order is safe.  Instead each attempt waits at most 100 ms
+ * per lock, well under deadlock_timeout, and on a timeout gives back what
+ * it took (the block's subtransaction) and tries again: the update never
+ * holds a lock while it waits long, so no writer in flight deadlocks with
+ * it, and writers wait for it at most that long at a time.  After 30 s of
+ * attempts it queues like any other statement.
  */
-LOCK TABLE schemakit.email_codes, schemakit.files, schemakit.oauth_accounts IN ACCESS EXCLUSIVE MODE;
-LOCK TABLE schemakit.snippets, schemakit.password_reset_tokens, schemakit.sessions IN SHARE ROW EXCLUSIVE MODE;
-LOCK TABLE schemakit.users IN ACCESS EXCLUSIVE MODE;
+DO $locks$
+DECLARE
+    saved text := pg_catalog.current_setting('lock_timeout');
+    got boolean := false;
+BEGIN
+    FOR attempt IN 1..300 LOOP
+        BEGIN
+            PERFORM pg_catalog.set_config('lock_timeout', '100ms', true);
+            LOCK TABLE schemakit.email_codes, schemakit.files, schemakit.oauth_accounts,
+                       schemakit.users IN ACCESS EXCLUSIVE MODE;
+            LOCK TABLE schemakit.snippets, schemakit.password_reset_tokens,
+                       schemakit.sessions IN SHARE ROW EXCLUSIVE MODE;
+            got := true;
+        EXCEPTION WHEN lock_not_available THEN
+            NULL;
+        END;
+        EXIT WHEN got;
+        PERFORM pg_catalog.set_config('lock_timeout', saved, true);
+        PERFORM pg_catalog.pg_sleep(0.005 + 0.02 * pg_catalog.random());
+    END LOOP;
+    PERFORM pg_catalog.set_config('lock_timeout', saved, true);
+    IF NOT got THEN
+        LOCK TABLE schemakit.email_codes, schemakit.files, schemakit.oauth_accounts,
+                   schemakit.users IN ACCESS EXCLUSIVE MODE;
+        LOCK TABLE schemakit.snippets, schemakit.password_reset_tokens,
+                   schemakit.sessions IN SHARE ROW EXCLUSIVE MODE;
+    END IF;
+END
+$locks$;
 
 -------------------------------------------------------------------------------
 -- C helpers
@@ -71,7 +102,7 @@ RETURNS integer
 AS 'MODULE_PATHNAME', 'schemakit_code_failures'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 
-CREATE FUNCTION schemakit._code_failed(code_id bigint, created_at timestamptz, expires_at timestamptz)
+CREATE FUNCTION schemakit._code_failed(code_id bigint, created_at timestamptz, keep_until timestamptz)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'schemakit_code_failed'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
@@ -362,7 +393,7 @@ BEGIN
      * judged, so a full table is no oracle.  The right code takes its count
      * back.
      */
-    PERFORM schemakit._code_failed(c.id, c.created_at, c.expires_at);
+    PERFORM schemakit._code_failed(c.id, c.created_at, GREATEST(c.expires_at, c.created_at + window_len));
     IF c.code_hash = guess THEN
         PERFORM schemakit._code_unfail(c.id, c.created_at);
         UPDATE schemakit.email_codes SET used_at = pg_catalog.now() WHERE id = c.id;

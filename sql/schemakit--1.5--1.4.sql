@@ -196,8 +196,10 @@ BEGIN
           FROM pg_catalog.pg_constraint k
           JOIN pg_catalog.pg_trigger t ON t.tgconstraint OPERATOR(pg_catalog.=) k.oid
                                        AND t.tgrelid OPERATOR(pg_catalog.=) k.conrelid
+         JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) k.conrelid
          WHERE k.contype OPERATOR(pg_catalog.=) 'f'
            AND k.confrelid OPERATOR(pg_catalog.=) 'schemakit.users'::pg_catalog.regclass
+           AND c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace   -- not an app's own tables
            AND t.tgenabled OPERATOR(pg_catalog.=) 'D'
          ORDER BY 1, 2
     LOOP

@@ -72,6 +72,7 @@ typedef struct GuardShared
 {
 	LWLock	   *lock;
 	int32		used;
+	TimestampTz next_evict;		/* no entry expires before this */
 } GuardShared;
 
 static GuardShared *guard = NULL;
@@ -107,6 +108,7 @@ schemakit_guard_startup(void)
 	{
 		guard->lock = &(GetNamedLWLockTranche(GUARD_TRANCHE))->lock;
 		guard->used = 0;
+		guard->next_evict = 0;
 	}
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(GuardKey);
@@ -125,7 +127,8 @@ require_guard(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("schemakit must be preloaded to verify email codes"),
 				 errdetail("Failed guesses are counted in shared memory, so that a rolled-back transaction cannot take one back."),
-				 errhint("Add schemakit to shared_preload_libraries and restart the server.")));
+				 errhint("Add schemakit to shared_preload_libraries and restart the server."),
+				 errhidestmt(true)));
 }
 
 static void
@@ -162,25 +165,40 @@ schemakit_code_failures(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(n);
 }
 
-/* Drops the entries of codes that expired.  Caller holds the lock exclusively. */
+/*
+ * Drops the entries whose time is up, and notes when the next one will be,
+ * so a full table is scanned at most once per expiry, not once per guess.
+ * Caller holds the lock exclusively.
+ */
 static void
 evict_expired(TimestampTz now)
 {
 	HASH_SEQ_STATUS st;
 	GuardEntry *e;
+	TimestampTz next = DT_NOEND;
 
+	if (now < guard->next_evict)
+		return;
 	hash_seq_init(&st, guard_hash);
 	while ((e = hash_seq_search(&st)) != NULL)
 	{
-		if (e->expires_at <= now &&
-			hash_search(guard_hash, &e->key, HASH_REMOVE, NULL) != NULL)
-			guard->used--;
+		if (e->expires_at <= now)
+		{
+			if (hash_search(guard_hash, &e->key, HASH_REMOVE, NULL) != NULL)
+				guard->used--;
+		}
+		else if (e->expires_at < next)
+			next = e->expires_at;
 	}
+	guard->next_evict = next;
 }
 
 /*
- * _code_failed(code_id, created_at, expires_at) returns integer: records
- * one wrong guess and returns the code's count.  53400 when there is no
+ * _code_failed(code_id, created_at, keep_until) returns integer: records
+ * one guess and returns the code's count.  The entry is kept until
+ * keep_until: the later of the code's expiry and the end of the limit
+ * window its creation opened, so the per-address sum keeps it as long as
+ * it counts.  53400 when there is no
  * room even after dropping expired codes: the guess is then not judged.
  */
 Datum
@@ -205,9 +223,10 @@ schemakit_code_failed(PG_FUNCTION_ARGS)
 			LWLockRelease(guard->lock);
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-					 errmsg("too many live email codes with failed guesses to count another one"),
+					 errmsg("too many live email codes with guesses to count another one"),
 					 errhint("Raise schemakit.code_guard_size (now %d) and restart the server.",
-							 schemakit_code_guard_size)));
+							 schemakit_code_guard_size),
+					 errhidestmt(true)));
 		}
 		e = hash_search(guard_hash, &k, HASH_ENTER_NULL, &found);
 		if (e == NULL)
@@ -215,12 +234,15 @@ schemakit_code_failed(PG_FUNCTION_ARGS)
 			LWLockRelease(guard->lock);
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("out of shared memory for schemakit code guesses")));
+					 errmsg("out of shared memory for schemakit code guesses"),
+					 errhidestmt(true)));
 		}
 		e->failures = 0;
 		guard->used++;
 	}
 	e->expires_at = PG_GETARG_TIMESTAMPTZ(2);
+	if (e->expires_at < guard->next_evict)
+		guard->next_evict = e->expires_at;
 	n = ++e->failures;
 	LWLockRelease(guard->lock);
 	PG_RETURN_INT32(n);
@@ -246,6 +268,9 @@ schemakit_code_unfail(PG_FUNCTION_ARGS)
 		if (e->failures > 0)
 			e->failures--;
 		n = e->failures;
+		/* Nothing left to remember: give the room back. */
+		if (n == 0 && hash_search(guard_hash, &k, HASH_REMOVE, NULL) != NULL)
+			guard->used--;
 	}
 	LWLockRelease(guard->lock);
 	PG_RETURN_INT32(n);

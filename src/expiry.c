@@ -110,11 +110,18 @@ Datum
 schemakit_ttl_expiry(PG_FUNCTION_ARGS)
 {
 	Interval   *ttl;
-	Interval   *max_ttl = PG_GETARG_INTERVAL_P(1);
-	char	   *what = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	Interval   *max_ttl;
+	char	   *what;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	TimestampTz expires;
 	TimestampTz limit;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("_ttl_expiry needs a maximum and a name")));
+	max_ttl = PG_GETARG_INTERVAL_P(1);
+	what = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -141,11 +148,16 @@ Datum
 schemakit_purge_cutoff(PG_FUNCTION_ARGS)
 {
 	Interval   *older_than;
-	Interval   *max_age = PG_GETARG_INTERVAL_P(1);
+	Interval   *max_age;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	TimestampTz cutoff;
 	TimestampTz oldest;
 
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("_purge_cutoff needs a maximum")));
+	max_age = PG_GETARG_INTERVAL_P(1);
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

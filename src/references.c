@@ -12,10 +12,11 @@
  * as the referenced table's owner, the referenced row locked FOR KEY SHARE
  * exactly as the foreign key check locks it.
  *
- * One case is not checked: a COPY FROM run by a superuser.  That is what a
- * restore runs (only a superuser can create schemakit), and a superuser
- * could disable any check anyway.  Every INSERT, UPDATE and MERGE, and
- * every COPY by any other role, is checked.
+ * One case is not checked: a COPY ... FROM into the table itself, run by a
+ * superuser who logged in as one.  That is what a restore runs (only a
+ * superuser can create schemakit), and such a user could disable any check
+ * anyway.  Every INSERT, UPDATE and MERGE, every COPY by any other role,
+ * and every insert made inside a COPY (query) TO, is checked.
  *
  *   CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF col ON schemakit.t
  *     FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('col', 'users', 'id');
@@ -26,6 +27,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -52,11 +55,30 @@ typedef struct CheckPlan
 static CheckPlan plans[PLAN_CACHE_SIZE];
 static int	nplans = 0;
 
+/*
+ * A restore: a COPY ... FROM into this very table, run by a superuser who
+ * logged in as one.  Not a COPY (query) TO (which can call functions that
+ * insert), not a SECURITY DEFINER function's insert on behalf of another
+ * role, not a COPY into another table whose trigger inserts here.
+ */
 static bool
-superuser_copy(void)
+restore_copy(Relation rel)
 {
-	return superuser() && ActivePortal != NULL &&
-		ActivePortal->commandTag == CMDTAG_COPY;
+	PlannedStmt *ps;
+	CopyStmt   *cs;
+
+	if (!superuser() || !superuser_arg(GetSessionUserId()))
+		return false;
+	if (ActivePortal == NULL || ActivePortal->commandTag != CMDTAG_COPY ||
+		list_length(ActivePortal->stmts) != 1)
+		return false;
+	ps = linitial_node(PlannedStmt, ActivePortal->stmts);
+	if (ps->commandType != CMD_UTILITY || ps->utilityStmt == NULL ||
+		!IsA(ps->utilityStmt, CopyStmt))
+		return false;
+	cs = (CopyStmt *) ps->utilityStmt;
+	return cs->is_from && cs->query == NULL && cs->relation != NULL &&
+		strcmp(cs->relation->relname, RelationGetRelationName(rel)) == 0;
 }
 
 Datum
@@ -98,7 +120,7 @@ schemakit_reference_check(PG_FUNCTION_ARGS)
 	value = SPI_getbinval(row, desc, attnum, &isnull);
 
 	/* NULL references nothing, as with a foreign key; a restore is trusted. */
-	if (isnull || superuser_copy())
+	if (isnull || restore_copy(td->tg_relation))
 		return PointerGetDatum(row);
 
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))

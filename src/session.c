@@ -478,9 +478,12 @@ schemakit_session_user_id(PG_FUNCTION_ARGS)
 	 * The refresh needs ROW EXCLUSIVE on the table.  Taken only when it is
 	 * free at once: a REINDEX, VACUUM FULL or ALTER TABLE in progress skips
 	 * one refresh instead of queueing every request behind it (or
-	 * deadlocking with it).
+	 * deadlocking with it).  Under REPEATABLE READ or SERIALIZABLE a
+	 * concurrent refresh would make this one fail with 40001: skipped there
+	 * too (last_seen_at is a hint, the answer is what matters).
 	 */
 	if (hit.stale && !RecoveryInProgress() && !XactReadOnly &&
+		!IsolationUsesXactSnapshot() &&		/* no 40001 for a refresh */
 		ConditionalLockRelationOid(relid, RowExclusiveLock))
 		refresh_last_seen(hit.session_id, owner);
 	PG_RETURN_INT64(hit.user_id);

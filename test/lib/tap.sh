@@ -81,7 +81,8 @@ run_as_cluster_owner() {
 # md5 of its rows in id order, and every dumped sequence's state: what
 # upgrades, downgrades and restores must leave exactly as it was.  A row is
 # its stored columns; generated columns (1.5's email_key) are derived from
-# them, and come and go with versions.
+# them, and columns no row uses yet (all NULL or false, as a column a newer
+# version just added) hold no data: both come and go with versions.
 data_snapshot() {
     sql "$1" <<'SQL'
 WITH cfg AS (
@@ -89,7 +90,12 @@ WITH cfg AS (
            (SELECT string_agg(format('t.%I', a.attname), ', ' ORDER BY a.attnum)
               FROM pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-               AND a.attgenerated = '') AS cols
+               AND a.attgenerated = ''
+               -- a column whose every value is NULL or false holds no data
+               -- (a column a later version added, before anything used it)
+               AND (c.relkind <> 'r' OR (xpath('/row/e/text()', query_to_xml(format(
+                       'SELECT coalesce(bool_and(%1$I IS NULL OR %1$I::text IN (''false'', ''f'')), true) AS e FROM schemakit.%2$I',
+                       a.attname, c.relname), false, true, '')))[1]::text = 'false')) AS cols
       FROM pg_extension e, unnest(e.extconfig) AS t (oid)
       JOIN pg_class c ON c.oid = t.oid
      WHERE e.extname = 'schemakit' AND c.relname <> 'migrations'

@@ -108,6 +108,14 @@ is "$(sqlstate $db "INSERT INTO schemakit.files (user_id, original_name, mime_ty
    "a superuser's INSERT (not a COPY) with an unknown user is refused (23503)"
 is "$(sqlstate $db "UPDATE schemakit.files SET user_id = 999999 WHERE id = 1")" 23503 \
    "an UPDATE to an unknown user is refused (23503)"
+# Not trusted either: inserts made inside a COPY (query) TO, even a superuser's
+# (a SECURITY DEFINER function inside one runs as its superuser owner).
+sql $db -c "CREATE FUNCTION public.sneak() RETURNS bigint LANGUAGE sql AS
+            \$\$ INSERT INTO schemakit.snippets (owner_id, body) VALUES (999999, 'x') RETURNING id \$\$" >/dev/null
+attack "$(sqlstate $db "COPY (SELECT public.sneak()) TO STDOUT")" 23503 \
+       "an insert inside a superuser's COPY (query) TO is checked (23503)"
+attack "$(printf '999999\tbody\n' | psql -X -q -v VERBOSITY=verbose -d $db -c "COPY schemakit.files (user_id, original_name) FROM STDIN" 2>&1 | grep -o 'ERROR:  [0-9A-Z]*' | head -1)" "ERROR:  23502" \
+       "a superuser's COPY FROM into the table itself is the one trusted case (here it fails on NOT NULL, not on the reference)"
 psql -X -q -c "DROP OWNED BY sk_pr_app" -d $db >/dev/null 2>&1
 psql -X -q -c "DROP ROLE IF EXISTS sk_pr_app" >/dev/null 2>&1
 

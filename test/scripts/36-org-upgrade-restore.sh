@@ -28,7 +28,7 @@ SELECT c.relname || ' ' ||
   FROM pg_extension e, unnest(e.extconfig) AS t (oid)
   JOIN pg_class c ON c.oid = t.oid
  WHERE e.extname = 'schemakit' AND c.relkind = 'r'
-   AND c.relname NOT IN ('migrations', 'organizations', 'memberships', 'invitations')
+   AND c.relname NOT IN ('migrations', 'organizations', 'memberships', 'invitations', 'verifications')
  ORDER BY 1;
 SQL
 }

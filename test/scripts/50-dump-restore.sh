@@ -173,6 +173,11 @@ SELECT schemakit.revoke_invitation(i.id, m.user_id) FROM schemakit.invitations i
   JOIN schemakit.memberships m ON m.organization_id = i.organization_id AND m.role = 'owner'
  WHERE i.organization_id <= 3 AND i.accepted_at IS NULL;
 SELECT schemakit.set_member_role(g, g + 30, 'owner', g) FROM generate_series(1, 4) g;
+-- better-auth's verification values (hashes of identifiers, keyed values)
+INSERT INTO schemakit.verifications (identifier_hash, value, expires_at)
+SELECT sha256(convert_to('reset-password:' || g, 'UTF8')), 'hmac:' || md5(g::text), now() + interval '1 hour'
+  FROM generate_series(1, 12) g;
+UPDATE schemakit.users SET email_verified = true, image = 'https://img.example/' || id WHERE id % 4 = 0;
 SQL
     fi
 }

@@ -62,7 +62,7 @@ for t in email_codes password_reset_tokens sessions _code_key; do
 done
 is "$(app_state "UPDATE schemakit.email_codes SET failed_attempts = 0")" 42501 "app role: cannot reset failed attempts"
 is "$(app_state "INSERT INTO schemakit.sessions (user_id, token_hash, expires_at) VALUES (1, sha256('x'), now() + interval '1 day')")" 42501 "app role: cannot plant a session hash"
-is "$(app_state "SELECT schemakit._code_hmac('x', NULL)")" 42501 "app role: cannot use the keyed hash as an oracle"
+is "$(app_state "SELECT schemakit._code_hmac('x', NULL)")" 42883 "app role: cannot use the keyed hash as an oracle (1.5 dropped the 1.3 helper _code_hmac)"
 is "$(app_state "SELECT schemakit._code_hash_keyed('a@b.io', '123456')")" 42501 "app role: cannot call _code_hash_keyed"
 is "$(app_state "SELECT schemakit.grant_app('$APP')")" 42501 "app role: cannot run grant_app"
 is "$(app_state "SET schemakit.email_code_issue_limit = 1000")" 42501 "app role: cannot lift the issuance limit"
@@ -113,8 +113,8 @@ is "$(sql "$DB" -c "SELECT coalesce(string_agg(p.oid::regprocedure::text, ', '),
    "no SECURITY DEFINER function is executable by PUBLIC"
 is "$(sql "$DB" -c "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc
       WHERE pronamespace = 'schemakit'::regnamespace AND prosecdef")" \
-   "accept_invitation,consume_password_reset_token,create_organization,invite_member,issue_email_code,issue_password_reset_token,issue_session,purge_expired,remove_member,revoke_invitation,revoke_session,revoke_user_sessions,set_member_role,verify_email_code" \
-   "SECURITY DEFINER exactly where secret tables are touched through SQL (session_user_id reads in C since 1.4), or memberships written (1.5: apps may only read them)"
+   "accept_invitation,consume_password_reset_token,create_organization,find_session,find_session_by_id,invite_member,issue_email_code,issue_password_reset_token,issue_session,list_user_sessions,open_session,purge_expired,remove_member,revoke_invitation,revoke_session,revoke_session_by_id,revoke_user_sessions,set_member_role,update_session,verify_email_code" \
+   "SECURITY DEFINER exactly where secret tables are touched through SQL (session_user_id reads in C since 1.4; 1.5: the better-auth session functions), or memberships written (1.5: apps may only read them)"
 is "$(sql "$DB" -c "SELECT coalesce(string_agg(c.relname, ','), '') FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
       WHERE c.relnamespace = 'schemakit'::regnamespace AND a.grantee = 0")" "" \
    "PUBLIC has no privilege on any schemakit table"
