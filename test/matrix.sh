@@ -98,16 +98,20 @@ procs_in() {
 unmount_all() {
     local base=$1 m pids i
     [ -d "$base" ] || return 0
-    pids=$(procs_in "$base")
-    if [ -n "$pids" ]; then
-        log "stopping processes left inside $base: $(echo $pids)"
-        kill -TERM $pids 2>/dev/null
-        for i in $(seq 1 20); do
-            sleep 0.5
-            pids=$(procs_in "$base"); [ -z "$pids" ] && break
-        done
-        [ -n "$pids" ] && kill -KILL $pids 2>/dev/null && sleep 1
-    fi
+    # Until two scans a second apart find none (a dying test run may still
+    # start a server): TERM for 5 s, then KILL.
+    local empty=0
+    for ((i = 1; i <= 30; i++)); do
+        pids=$(procs_in "$base")
+        if [ -z "$pids" ]; then
+            empty=$((empty + 1)); [ $empty -ge 2 ] && break
+        else
+            empty=0
+            [ "$i" -eq 1 ] && log "stopping processes left inside $base: $(echo $pids)"
+            kill -"$([ "$i" -le 10 ] && echo TERM || echo KILL)" $pids 2>/dev/null
+        fi
+        sleep 0.5
+    done
     while read -r m; do
         [ -n "$m" ] || continue
         m=$(printf '%b' "${m//\\/\\0}")
@@ -127,18 +131,19 @@ mount_chroot() {
     mkdir -p "$DUMPS" && mount --bind "$DUMPS" "$root/mnt/sk-dumps" && mount --make-private "$root/mnt/sk-dumps"
 }
 
+# Set once this run holds the lock: only then is anything under the cache
+# ours to stop and unmount.
+HAVE_LOCK=
 BG_PIDS=()
 cleanup() {
-    local p
+    [ -n "$HAVE_LOCK" ] || return 0
+    # (a signal can arrive inside `IFS= read`: the handler would inherit it)
+    local IFS=$' \t\n' p
     for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
     [ -d "$CHROOTS" ] && { unmount_all "$CHROOTS" || log "WARNING: mounts left under $CHROOTS"; }
 }
-on_signal() { log "interrupted ($1): cleaning up"; trap - EXIT; cleanup; exit 130; }
-trap cleanup EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+on_signal() { IFS=$' \t\n'; log "interrupted ($1): cleaning up"; trap - EXIT; cleanup; exit 130; }
 
 # ---------------------------------------------------------------------------
 # lock: one run at a time per cache dir; a second one waits (then refuses).
@@ -149,9 +154,14 @@ if ! flock -n 9; then
     log "another matrix run holds $CACHE/matrix.lock; waiting up to ${SK_MATRIX_LOCK_WAIT:-5400} s"
     flock -w "${SK_MATRIX_LOCK_WAIT:-5400}" 9 || die "another matrix run still holds $CACHE/matrix.lock; refusing"
 fi
+HAVE_LOCK=1
+trap cleanup EXIT
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
 # We hold the lock: whatever is mounted under the cache is a killed run's.
-if [ -n "$(mounts_under "$CHROOTS")" ]; then
-    log "undoing mounts a killed run left: $(mounts_under "$CHROOTS" | tr '\n' ' ')"
+if [ -n "$(mounts_under "$CHROOTS")$(procs_in "$CHROOTS")" ]; then
+    log "undoing what a killed run left: mounts $(mounts_under "$CHROOTS" | tr '\n' ' ')"
     unmount_all "$CHROOTS" || die "cannot undo leftover mounts under $CHROOTS"
 fi
 [ "${1:-}" = --cleanup ] && { log "no mounts left under $CHROOTS"; exit 0; }
@@ -174,10 +184,13 @@ chroot_ok() {
     ! printf '%s\n' "$out" | grep -qv ' ok installed$'
 }
 
+# in_chroot ROOT CMD...: a clean environment; the lock's descriptor stays
+# outside (a run killed with -9 leaves its chroot processes to the next run's
+# cleanup, not the lock).
 in_chroot() {
     local root=$1; shift
     chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+        HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@" 9>&-
 }
 
 # build_chroot MAJOR: debootstrap into <suite>.new, install the packages,
@@ -387,7 +400,7 @@ for major in "${MAJORS[@]}"; do
     fi
     port=$(free_port $((55400 + major)))
     echo "# matrix: $tag PostgreSQL $major in $root (port $port, cross-major role: ${role:-none}); log: $LOGS/$major.run.log"
-    relay "$tag" < <(in_chroot "$root" PG_MAJOR="$major" PGPORT="$port" SK_CODE_HMAC_KEY="$SK_CODE_HMAC_KEY" \
+    relay "$tag" < <(exec 9>&-; in_chroot "$root" PG_MAJOR="$major" PGPORT="$port" SK_CODE_HMAC_KEY="$SK_CODE_HMAC_KEY" \
             SK_SCRIPTS="$INNER_SCRIPTS" SK_MATRIX_XROLE="$role" SK_MATRIX_FROM="$from" SK_MATRIX_DUMPS=/mnt/sk-dumps \
             bash -c 'cd /build/schemakit && exec bash test/run "$@"' test/run $INNER_SUITES 2>&1 | tee "$LOGS/$major.run.log")
     unmount_all "$root" || emit 1 "$tag" "every mount under $root is undone"
