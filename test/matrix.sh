@@ -30,6 +30,9 @@
 # chroot, default "unit regress pgtap scripts"), SK_MATRIX_SCRIPTS (the
 # scripted tests among them).
 set -uo pipefail
+# (all in one block: bash reads it whole, so editing this file while it runs
+# does not change the run)
+{
 SK_ROOT=${SK_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 cd "$SK_ROOT"
 
@@ -47,7 +50,7 @@ RESTORE_INTO=(17 18)
 
 suite_of() {
     case $1 in
-        13) echo bullseye;; 14|15) echo bookworm;; 16|17) echo trixie;; 18) echo sid;;
+        13) echo bullseye;; 15) echo bookworm;; 17) echo trixie;; 18) echo sid;;
         *) return 1;;
     esac
 }
@@ -245,7 +248,7 @@ refresh_chroot() {
 ensure_chroots() {
     local major suite pids=() majors=() t0 st
     for major in "$@"; do
-        suite=$(suite_of "$major") || { echo "not ok - [$major] no Debian suite known for PostgreSQL $major"; continue; }
+        suite=$(suite_of "$major") || continue
         if chroot_ok "$CHROOTS/$suite" "$major"; then
             log "$suite chroot (PostgreSQL $major) cached"
             continue
@@ -381,7 +384,7 @@ fi
 # restores (17, 18) among its scripted tests.
 for major in "${MAJORS[@]}"; do
     tag="[$major]"
-    suite=$(suite_of "$major") || continue
+    suite=$(suite_of "$major") || { emit 1 "$tag" "a Debian suite with PostgreSQL $major (known: 13 15 17 18)"; continue; }
     root=$CHROOTS/$suite
     t1=$SECONDS
     if ! chroot_ok "$root" "$major"; then
@@ -414,3 +417,5 @@ done
 echo "# matrix: $((SECONDS - T0)) s"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
+exit
+}
