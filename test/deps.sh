@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # test/deps.sh - installs the Debian packages schemakit needs to build and
 # test, when any is missing.  Used by test/run and examples/walkthrough.sh.
-# PG_MAJOR (default 15) picks the PostgreSQL major (contrib ships in
-# postgresql-N; trixie and later have no postgresql-contrib package); `test/deps.sh --list`
-# prints the package list and installs nothing (test/matrix.sh builds its
-# chroots from it).
+# PG_MAJOR (default 15) picks the PostgreSQL major; contrib ships in
+# postgresql-N (trixie and later have no postgresql-contrib package).
+# `test/deps.sh --list` prints the package list and installs nothing
+# (test/matrix.sh builds its chroots from it).
 set -euo pipefail
 
 PG_MAJOR=${PG_MAJOR:-15}
