@@ -25,6 +25,7 @@
 
 PG_FUNCTION_INFO_V1(schemakit_code_hmac);
 PG_FUNCTION_INFO_V1(schemakit_code_hash_keyed);
+PG_FUNCTION_INFO_V1(schemakit_email_code_hash);
 
 #define HMAC_SHA256_LEN 32
 
@@ -99,7 +100,20 @@ hmac_sha256(const uint8 *key, size_t keylen, const uint8 *msg, size_t msglen,
 static bool
 server_key(const uint8 **key, size_t *keylen)
 {
-	if (schemakit_code_hmac_key == NULL || schemakit_code_hmac_key[0] == '\0')
+	bool		setting = schemakit_code_hmac_key != NULL && schemakit_code_hmac_key[0] != '\0';
+
+	if (schemakit_file_key != NULL)
+	{
+		if (setting)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("schemakit.code_hmac_key and schemakit.code_key_file are both set"),
+					 errhint("Keep the key in the file only: remove schemakit.code_hmac_key.")));
+		*key = (const uint8 *) schemakit_file_key;
+		*keylen = strlen(schemakit_file_key);
+		return true;
+	}
+	if (!setting)
 		return false;
 	if (!schemakit_preloaded)
 		ereport(ERROR,
@@ -207,30 +221,22 @@ database_key(void)
 }
 
 /*
- * _code_hash_keyed(email, code) returns bytea: the stored form of an email
- * code, HMAC-SHA256 of 'schemakit/email-code/' || lower(email) || '/' || code
- * in the database encoding - byte for byte what the 1.3 SQL version hashed,
- * so codes issued before 1.4 still verify.  In C since 1.4: with a server
- * key it runs no SQL at all, where the SQL version was parsed and planned
- * again on every issue and verify.  lower() follows the caller's collation,
- * as before.
+ * HMAC-SHA256 of 'schemakit/email-code/' || address || '/' || code under the
+ * server key, else the per-database key.  The message holds the code, and
+ * the per-database key is copied out of the table: neither is left in freed
+ * memory.
  */
-Datum
-schemakit_code_hash_keyed(PG_FUNCTION_ARGS)
+static bytea *
+code_hash(const char *address, int addrlen, const text *code)
 {
-	text	   *email = PG_GETARG_TEXT_PP(0);
-	text	   *code = PG_GETARG_TEXT_PP(1);
-	text	   *lowered;
 	StringInfoData msg;
 	const uint8 *key;
 	size_t		keylen;
 	bytea	   *result;
 
-	lowered = DatumGetTextPP(DirectFunctionCall1Coll(lower, PG_GET_COLLATION(),
-													 PointerGetDatum(email)));
 	initStringInfo(&msg);
 	appendStringInfoString(&msg, "schemakit/email-code/");
-	appendBinaryStringInfo(&msg, VARDATA_ANY(lowered), VARSIZE_ANY_EXHDR(lowered));
+	appendBinaryStringInfo(&msg, address, addrlen);
 	appendStringInfoChar(&msg, '/');
 	appendBinaryStringInfo(&msg, VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code));
 
@@ -240,15 +246,44 @@ schemakit_code_hash_keyed(PG_FUNCTION_ARGS)
 
 		check_database_key(k, &key, &keylen);
 		result = hmac_result(key, keylen, msg.data, msg.len);
-		/* Our copy of the key: do not leave it in freed memory. */
 		explicit_bzero(VARDATA_ANY(k), VARSIZE_ANY_EXHDR(k));
 		pfree(k);
 	}
 	else
 		result = hmac_result(key, keylen, msg.data, msg.len);
 
-	/* The message holds the code: do not leave it in freed memory. */
 	explicit_bzero(msg.data, msg.len);
 	pfree(msg.data);
-	PG_RETURN_BYTEA_P(result);
+	return result;
+}
+
+/*
+ * schemakit_code_hash_keyed: the 1.3 and 1.4 _code_hash_keyed(email, code),
+ * kept for the scripts that name it.  It folds the address with lower() in
+ * the caller's collation, which depends on the locale; 1.5 hashes under
+ * email_key() instead (schemakit_email_code_hash below).
+ */
+Datum
+schemakit_code_hash_keyed(PG_FUNCTION_ARGS)
+{
+	text	   *email = PG_GETARG_TEXT_PP(0);
+	text	   *code = PG_GETARG_TEXT_PP(1);
+	text	   *lowered;
+
+	lowered = DatumGetTextPP(DirectFunctionCall1Coll(lower, PG_GET_COLLATION(),
+													 PointerGetDatum(email)));
+	PG_RETURN_BYTEA_P(code_hash(VARDATA_ANY(lowered), VARSIZE_ANY_EXHDR(lowered), code));
+}
+
+/*
+ * _code_hash_keyed(email, code) returns bytea, since 1.5: the stored form
+ * of an email code, bound to the address's key (email_key(), the same for
+ * every locale) and never to the code alone.
+ */
+Datum
+schemakit_email_code_hash(PG_FUNCTION_ARGS)
+{
+	text	   *key = schemakit_address_key(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_BYTEA_P(code_hash(VARDATA(key), VARSIZE(key) - VARHDRSZ, PG_GETARG_TEXT_PP(1)));
 }

@@ -5,6 +5,8 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
 #include "utils/guc.h"
 
 #include "schemakit.h"
@@ -18,6 +20,28 @@ int			schemakit_email_code_issue_limit = 5;
 int			schemakit_email_code_verify_limit = 10;
 int			schemakit_email_code_window = 900;
 bool		schemakit_preloaded = false;
+
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+#if PG_VERSION_NUM >= 150000
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+
+static void
+schemakit_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	schemakit_guard_request();
+}
+#endif
+
+static void
+schemakit_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	schemakit_guard_startup();
+}
 
 /*
  * The code-hashing key must not travel in a dump.  Settings made with
@@ -95,9 +119,47 @@ _PG_init(void)
 							900, 1, 86400,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
+	/*
+	 * Settings read only at server start exist only when the library is
+	 * preloaded (PostgreSQL refuses to define them later); loaded later,
+	 * a value in postgresql.conf stays an inert placeholder.
+	 */
+	if (schemakit_preloaded)
+	{
+		DefineCustomStringVariable("schemakit.code_key_file",
+								   "File holding the key for the HMAC under which email codes are stored.",
+								   "Read once at server start; outside the data directory, mode 0600.",
+								   &schemakit_code_key_file,
+								   "",
+								   PGC_POSTMASTER,
+								   GUC_SUPERUSER_ONLY,
+								   NULL, NULL, NULL);
+		DefineCustomIntVariable("schemakit.code_guard_size",
+								"Most live email codes whose failed guesses are counted in shared memory.",
+								NULL,
+								&schemakit_code_guard_size,
+								65536, 1024, 16777216,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
+	}
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("schemakit");
 #else
 	EmitWarningsOnPlaceholders("schemakit");
 #endif
+
+	if (!schemakit_preloaded)
+		return;
+
+	/* The postmaster reads the key file once; backends inherit the key. */
+	schemakit_load_key_file();
+
+#if PG_VERSION_NUM >= 150000
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = schemakit_shmem_request;
+#else
+	schemakit_guard_request();
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = schemakit_shmem_startup;
 }

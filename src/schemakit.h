@@ -20,6 +20,20 @@ extern int	schemakit_email_code_verify_limit;
 extern int	schemakit_email_code_window;
 extern bool schemakit_preloaded;
 
+/* key_file.c: the code key read from schemakit.code_key_file at start. */
+extern char *schemakit_code_key_file;
+extern const char *schemakit_file_key;
+extern void schemakit_load_key_file(void);
+
+/* code_guard.c: failed guesses in shared memory. */
+extern int	schemakit_code_guard_size;
+extern Size schemakit_guard_shmem_size(void);
+extern void schemakit_guard_request(void);
+extern void schemakit_guard_startup(void);
+
+/* address.c: the canonical key of an email address. */
+extern text *schemakit_address_key(const text *email);
+
 extern void schemakit_token_sha256(const text *token, uint8 *out);
 
 extern SkRandom *schemakit_rng(void);

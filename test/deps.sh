@@ -28,14 +28,36 @@ missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "deps: installing ${missing[*]}"
-SUDO=
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
-    SUDO=sudo
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    SUDO=
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+        SUDO=sudo
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Locales the address suite compares under (test/scripts/11-attack-addresses.sh):
+# en_US.UTF-8 and tr_TR.UTF-8 (Turkish folds I to dotless i), generated once.
+if [ "${SK_DEPS_LOCALES:-1}" = 1 ]; then
+    need_locales=()
+    for l in en_US.UTF-8 tr_TR.UTF-8; do
+        locale -a 2>/dev/null | grep -qix "$(printf '%s' "$l" | sed 's/UTF-8/utf8/')" || need_locales+=("$l")
+    done
+    if [ ${#need_locales[@]} -gt 0 ]; then
+        SUDO=
+        [ "$(id -u)" -ne 0 ] && SUDO=sudo
+        if ! dpkg-query -W -f='${Status}' locales 2>/dev/null | grep -q "ok installed"; then
+            $SUDO apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends locales >/dev/null
+        fi
+        for l in "${need_locales[@]}"; do
+            grep -q "^$l UTF-8" /etc/locale.gen 2>/dev/null || echo "$l UTF-8" | $SUDO tee -a /etc/locale.gen >/dev/null
+        done
+        echo "deps: generating locales ${need_locales[*]}"
+        $SUDO locale-gen >/dev/null
+    fi
+fi

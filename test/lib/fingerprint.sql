@@ -36,7 +36,11 @@ SELECT line FROM (
            || '|comment=' || coalesce(obj_description(c.oid, 'pg_class'), '-')
       FROM rels c
     UNION ALL
-    SELECT 'column|' || c.relname || '|' || a.attnum || '|' || a.attname || '|'
+    -- The column's place among the live columns: a column dropped by a
+    -- downgrade leaves a gap in attnum that is not part of the shape.
+    SELECT 'column|' || c.relname || '|'
+           || (SELECT count(*) FROM pg_attribute b WHERE b.attrelid = c.oid AND b.attnum > 0
+                  AND NOT b.attisdropped AND b.attnum <= a.attnum) || '|' || a.attname || '|'
            || format_type(a.atttypid, a.atttypmod)
            || '|notnull=' || a.attnotnull
            || '|identity=' || a.attidentity::text

@@ -79,11 +79,17 @@ run_as_cluster_owner() {
 # data_snapshot DB: every user-data table (those registered for pg_dump, but
 # the migrations record, which gains rows by design) as its row count and an
 # md5 of its rows in id order, and every dumped sequence's state: what
-# upgrades, downgrades and restores must leave exactly as it was.
+# upgrades, downgrades and restores must leave exactly as it was.  A row is
+# its stored columns; generated columns (1.5's email_key) are derived from
+# them, and come and go with versions.
 data_snapshot() {
     sql "$1" <<'SQL'
 WITH cfg AS (
-    SELECT c.relname, c.relkind
+    SELECT c.relname, c.relkind,
+           (SELECT string_agg(format('t.%I', a.attname), ', ' ORDER BY a.attnum)
+              FROM pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+               AND a.attgenerated = '') AS cols
       FROM pg_extension e, unnest(e.extconfig) AS t (oid)
       JOIN pg_class c ON c.oid = t.oid
      WHERE e.extname = 'schemakit' AND c.relname <> 'migrations'
@@ -91,9 +97,9 @@ WITH cfg AS (
 SELECT relname || ' ' ||
        (xpath('/row/n/text()', query_to_xml(format(
            CASE relkind WHEN 'r'
-             THEN 'SELECT count(*) || '':'' || coalesce(md5(string_agg(t::text, E''\n'' ORDER BY t.id)), ''-'') AS n FROM schemakit.%I t'
-             ELSE 'SELECT ''last_value='' || last_value || '' is_called='' || is_called AS n FROM schemakit.%I' END,
-           relname), false, true, '')))[1]::text
+             THEN 'SELECT count(*) || '':'' || coalesce(md5(string_agg(ROW(%2$s)::text, E''\n'' ORDER BY t.id)), ''-'') AS n FROM schemakit.%1$I t'
+             ELSE 'SELECT ''last_value='' || last_value || '' is_called='' || is_called AS n FROM schemakit.%1$I' END,
+           relname, cols), false, true, '')))[1]::text
   FROM cfg
  ORDER BY relkind DESC, relname;
 SQL

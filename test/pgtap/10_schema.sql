@@ -127,11 +127,11 @@ SELECT is((SELECT count(*) FROM schemakit.email_codes WHERE email = 'cascade@exa
 -- Indexes
 -------------------------------------------------------------------------------
 SELECT has_index('schemakit', 'users', 'users_username_key', 'lower(username)'::name, 'index users_username_key on lower(username)');
-SELECT has_index('schemakit', 'users', 'users_email_key', 'lower(email)'::name, 'index users_email_key on lower(email)');
+SELECT has_index('schemakit', 'users', 'users_email_key', 'email_key'::name, 'index users_email_key on email_key (1.5)');
 SELECT has_index('schemakit', 'snippets', 'snippets_owner_created_idx', ARRAY['owner_id', 'created_at', 'id']::name[],
                  'index snippets_owner_created_idx on (owner_id, created_at, id)');
 SELECT has_index('schemakit', 'snippets', 'snippets_public_id_key', 'public_id'::name, 'index snippets_public_id_key on public_id');
-SELECT has_index('schemakit', 'email_codes', 'email_codes_open_email_key', 'lower(email)'::name, 'index email_codes_open_email_key on lower(email)');
+SELECT has_index('schemakit', 'email_codes', 'email_codes_open_email_key', 'email_key'::name, 'index email_codes_open_email_key on email_key (1.5)');
 SELECT hasnt_index('schemakit', 'email_codes', 'email_codes_expires_at_idx', 'no index email_codes_expires_at_idx (1.0, dropped in 1.4: nothing read it)');
 SELECT has_index('schemakit', 'email_codes', 'email_codes_user_id_idx', 'user_id'::name, 'index email_codes_user_id_idx on user_id');
 

@@ -53,6 +53,14 @@ SQL
 SELECT schemakit.issue_session(g, '30 days', '192.0.2.1', 'Mozilla/5.0') FROM generate_series(1, 25) g;
 SQL
     fi
+    if [ "$(printf '%s\n' "$v" 1.5 | sort -V | head -n1)" = 1.5 ]; then
+        sql "$db" >/dev/null <<'SQL'
+SELECT schemakit.create_organization(g, 'Org ' || g) FROM generate_series(1, 12) g;
+SELECT schemakit.invite_member(g, 'user' || (g + 20) || '@example.com', 'member', g) FROM generate_series(1, 12) g;
+SELECT schemakit.accept_invitation(schemakit.invite_member(g, 'user' || (g + 30) || '@example.com', 'admin', g), g + 30)
+  FROM generate_series(1, 6) g;
+SQL
+    fi
 }
 
 # Row counts and ids only: what a downgrade that proceeds must keep.

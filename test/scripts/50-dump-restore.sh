@@ -100,7 +100,7 @@ SELECT schemakit.issue_email_code('user' || g || '@example.com') FROM generate_s
 SELECT schemakit.verify_email_code('user' || g || '@example.com', '000000x') FROM generate_series(6, 8) g;
 SELECT schemakit.issue_email_code('stranger' || g || '@example.com') FROM generate_series(1, 5) g;
 INSERT INTO schemakit.email_codes (email, code_hash, expires_at, created_at)
-SELECT 'expired' || g || '@example.com', schemakit._code_hash('expired' || g || '@example.com', '123456'),
+SELECT 'expired' || g || '@example.com', sha256(convert_to('expired' || g || '@example.com/123456', 'UTF8')),
        now() - interval '1 hour', now() - interval '2 hours'
   FROM generate_series(1, 5) g;
 DO $$
@@ -162,6 +162,19 @@ SELECT g, schemakit._token_hash(schemakit.random_token()), now() - interval '40 
 UPDATE schemakit.sessions SET last_seen_at = now() - interval '2 hours' WHERE id % 3 = 0;
 SQL
     fi
+    if version_ge "$v" 1.5; then
+        fill_sql "$db" "fill $v: 1.5 tables" <<'SQL'
+SELECT schemakit.create_organization(g, E'Org \u00e9 ''' || g, CASE WHEN g % 3 = 0 THEN 'org-' || g END)
+  FROM generate_series(1, 14) g;
+SELECT schemakit.invite_member(g, 'user' || (g + 20) || '@example.com', 'member', g) FROM generate_series(1, 14) g;
+SELECT schemakit.accept_invitation(schemakit.invite_member(g, 'user' || (g + 30) || '@example.com', 'admin', g), g + 30)
+  FROM generate_series(1, 8) g;
+SELECT schemakit.revoke_invitation(i.id, m.user_id) FROM schemakit.invitations i
+  JOIN schemakit.memberships m ON m.organization_id = i.organization_id AND m.role = 'owner'
+ WHERE i.organization_id <= 3 AND i.accepted_at IS NULL;
+SELECT schemakit.set_member_role(g, g + 30, 'owner', g) FROM generate_series(1, 4) g;
+SQL
+    fi
 }
 
 uid_of() { sql "$1" -c "SELECT id FROM schemakit.users WHERE username = '$2'"; }
@@ -174,6 +187,7 @@ check_next_inserts() {
     local -a tables=(users snippets email_codes)
     version_ge "$(extversion "$db")" 1.1 && tables+=(oauth_accounts password_reset_tokens files)
     version_ge "$(extversion "$db")" 1.2 && tables+=(sessions)
+    version_ge "$(extversion "$db")" 1.5 && tables+=(organizations memberships invitations)
     for t in "${tables[@]}"; do
         exp=$(sql "$db" -c "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM schemakit.${t}_id_seq")
         uid=$(uid_of "$db" after_restore)
@@ -195,6 +209,13 @@ check_next_inserts() {
             sessions)
                 got=$(sql "$db" -c "SELECT schemakit.issue_session($uid)" 2>&1) &&
                 got=$(sql "$db" -c "SELECT max(id) FROM schemakit.sessions");;
+            organizations)
+                got=$(sql "$db" -c "SELECT schemakit.create_organization($uid, 'After restore')" 2>&1);;
+            memberships)
+                got=$(sql "$db" -c "SELECT id FROM schemakit.accept_invitation(schemakit.invite_member((SELECT max(id) FROM schemakit.organizations), 'user1@example.com', 'member', $uid), 1)" 2>&1);;
+            invitations)
+                got=$(sql "$db" -c "SELECT schemakit.invite_member((SELECT max(id) FROM schemakit.organizations), 'user2@example.com', 'member', $uid)" 2>&1) &&
+                got=$(sql "$db" -c "SELECT max(id) FROM schemakit.invitations");;
         esac
         is "$got" "$exp" "$label: next insert into $t succeeds and continues the identity"
     done
@@ -407,8 +428,14 @@ check_10_updated() {
        "$label: migrations 1.0 keeps its original applied_at"
     is "$(sql "$db" -c "SELECT bool_and(applied_at > '$SRC10_T') FROM schemakit.migrations WHERE version <> '1.0'")" t \
        "$label: the later steps are recorded at restore/update time"
-    is "$(sql "$db" -c "SELECT schemakit.verify_email_code('linus@example.net', '$LIVE10_CODE')" 2>&1)" t \
-       "$label: the code issued at 1.0 verifies"
+    # 1.0 stored codes hashed without a key; 1.5 no longer accepts that form
+    # (the user asks for a new code, which replaces it).
+    is "$(sql "$db" -c "SELECT schemakit.verify_email_code('linus@example.net', '$LIVE10_CODE')" 2>&1)" f \
+       "$label: the unkeyed code issued at 1.0 does not verify at 1.5"
+    local fresh_code
+    fresh_code=$(sql "$db" -c "SELECT schemakit.issue_email_code('linus@example.net')" 2>&1)
+    is "$(sql "$db" -c "SELECT schemakit.verify_email_code('linus@example.net', '$fresh_code')" 2>&1)" t \
+       "$label: ... a new code for the address replaces it and verifies"
     local uid
     uid=$(sql "$db" -c "INSERT INTO schemakit.users (username) VALUES ('after_update') RETURNING id" 2>&1)
     is "$uid" "$(( $(printf '%s\n' "$SRC10_SNAP" | sed -n 's/^users_id_seq last_value=\([0-9]*\) .*/\1/p') + 1 ))" \

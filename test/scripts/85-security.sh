@@ -113,8 +113,8 @@ is "$(sql "$DB" -c "SELECT coalesce(string_agg(p.oid::regprocedure::text, ', '),
    "no SECURITY DEFINER function is executable by PUBLIC"
 is "$(sql "$DB" -c "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc
       WHERE pronamespace = 'schemakit'::regnamespace AND prosecdef")" \
-   "consume_password_reset_token,issue_email_code,issue_password_reset_token,issue_session,purge_expired,revoke_session,revoke_user_sessions,verify_email_code" \
-   "SECURITY DEFINER exactly where secret tables are touched through SQL (session_user_id reads in C since 1.4)"
+   "accept_invitation,consume_password_reset_token,create_organization,invite_member,issue_email_code,issue_password_reset_token,issue_session,purge_expired,remove_member,revoke_invitation,revoke_session,revoke_user_sessions,set_member_role,verify_email_code" \
+   "SECURITY DEFINER exactly where secret tables are touched through SQL (session_user_id reads in C since 1.4), or memberships written (1.5: apps may only read them)"
 is "$(sql "$DB" -c "SELECT coalesce(string_agg(c.relname, ','), '') FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
       WHERE c.relnamespace = 'schemakit'::regnamespace AND a.grantee = 0")" "" \
    "PUBLIC has no privilege on any schemakit table"

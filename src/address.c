@@ -1,0 +1,38 @@
+/*
+ * address.c - email_key(): the one key under which addresses are compared.
+ *
+ * users.email_key, email_codes.email_key, the code hash, the per-address
+ * limits and their lock all use it (sql/schemakit--1.4--1.5.sql).  The rule
+ * is in src/core/sk_address.h.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "schemakit.h"
+#include "core/sk_address.h"
+
+PG_FUNCTION_INFO_V1(schemakit_email_key);
+
+/* The key of an address as a palloc'd text. */
+text *
+schemakit_address_key(const text *email)
+{
+	int			len = VARSIZE_ANY_EXHDR(email);
+	text	   *key = (text *) palloc(VARHDRSZ + len);
+
+	sk_address_key(VARDATA_ANY(email), len, VARDATA(key));
+	SET_VARSIZE(key, VARHDRSZ + len);
+	return key;
+}
+
+/*
+ * email_key(email) returns text: IMMUTABLE for real, since it reads no
+ * setting, so it may back a generated column and a unique index.
+ */
+Datum
+schemakit_email_key(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(schemakit_address_key(PG_GETARG_TEXT_PP(0)));
+}

@@ -1,0 +1,186 @@
+/*
+ * references.c - _reference_check(): the insert side of the references
+ * from schemakit's tables to users, in a form pg_restore -j can load.
+ *
+ * pg_dump writes the rows of an extension's tables as TABLE DATA entries
+ * that depend only on their own table, so pg_restore -j loads snippets,
+ * sessions and the rest at the same time as users, and a foreign key check
+ * then fails for rows whose user is still being loaded.  So the foreign
+ * keys stay (their ON DELETE CASCADE, their place in the catalog for every
+ * tool that reads it), but their insert-side check triggers are disabled
+ * and this trigger checks instead: BEFORE INSERT OR UPDATE of the column,
+ * as the referenced table's owner, the referenced row locked FOR KEY SHARE
+ * exactly as the foreign key check locks it.
+ *
+ * One case is not checked: a COPY FROM run by a superuser.  That is what a
+ * restore runs (only a superuser can create schemakit), and a superuser
+ * could disable any check anyway.  Every INSERT, UPDATE and MERGE, and
+ * every COPY by any other role, is checked.
+ *
+ *   CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF col ON schemakit.t
+ *     FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('col', 'users', 'id');
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "tcop/pquery.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "schemakit.h"
+
+PG_FUNCTION_INFO_V1(schemakit_reference_check);
+
+/* Prepared checks, by trigger OID: a handful of triggers use this. */
+#define PLAN_CACHE_SIZE 32
+
+typedef struct CheckPlan
+{
+	Oid			tgoid;
+	SPIPlanPtr	plan;
+	Oid			owner;
+} CheckPlan;
+
+static CheckPlan plans[PLAN_CACHE_SIZE];
+static int	nplans = 0;
+
+static bool
+superuser_copy(void)
+{
+	return superuser() && ActivePortal != NULL &&
+		ActivePortal->commandTag == CMDTAG_COPY;
+}
+
+Datum
+schemakit_reference_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Trigger    *tg;
+	HeapTuple	row;
+	TupleDesc	desc;
+	int			attnum;
+	bool		isnull;
+	Datum		value;
+	CheckPlan  *cp = NULL;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	int			rc;
+	bool		exists;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("_reference_check must run as a BEFORE ... FOR EACH ROW trigger")));
+	tg = td->tg_trigger;
+	if (tg->tgnargs != 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("_reference_check needs 3 arguments: column, referenced table, referenced column")));
+
+	row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+	attnum = SPI_fnumber(desc, tg->tgargs[0]);
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of %s does not exist", tg->tgargs[0],
+						RelationGetRelationName(td->tg_relation))));
+	value = SPI_getbinval(row, desc, attnum, &isnull);
+
+	/* NULL references nothing, as with a foreign key; a restore is trusted. */
+	if (isnull || superuser_copy())
+		return PointerGetDatum(row);
+
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		bool		oldnull;
+		Datum		old = SPI_getbinval(td->tg_trigtuple, desc, attnum, &oldnull);
+
+		if (!oldnull && DatumGetInt64(old) == DatumGetInt64(value))
+			return PointerGetDatum(row);
+	}
+
+	for (int i = 0; i < nplans; i++)
+		if (plans[i].tgoid == tg->tgoid)
+			cp = &plans[i];
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (cp == NULL)
+	{
+		Oid			argtype = INT8OID;
+		Oid			refnsp = get_namespace_oid("schemakit", false);
+		Oid			refrel = get_relname_relid(tg->tgargs[1], refnsp);
+		char	   *q;
+		SPIPlanPtr	p;
+
+		if (!OidIsValid(refrel))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("table schemakit.%s does not exist", tg->tgargs[1])));
+		if (SPI_gettypeid(desc, attnum) != INT8OID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("_reference_check works on bigint columns only")));
+		q = psprintf("SELECT 1 FROM ONLY schemakit.%s x WHERE x.%s OPERATOR(pg_catalog.=) $1"
+					 " FOR KEY SHARE OF x",
+					 quote_identifier(tg->tgargs[1]), quote_identifier(tg->tgargs[2]));
+		p = SPI_prepare(q, 1, &argtype);
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		if (nplans == PLAN_CACHE_SIZE)
+		{
+			SPI_freeplan(plans[0].plan);
+			memmove(&plans[0], &plans[1], sizeof(CheckPlan) * (PLAN_CACHE_SIZE - 1));
+			nplans--;
+		}
+		cp = &plans[nplans++];
+		cp->tgoid = tg->tgoid;
+		cp->plan = p;
+		{
+			Relation	r = table_open(refrel, AccessShareLock);
+
+			cp->owner = r->rd_rel->relowner;
+			table_close(r, NoLock);
+		}
+	}
+
+	/* As the foreign key check runs: as the referenced table's owner. */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(cp->owner, save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	rc = SPI_execute_plan(cp->plan, &value, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "checking the reference failed: %s", SPI_result_code_string(rc));
+	exists = SPI_processed == 1;
+	AtEOXact_GUC(true, save_nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	SPI_finish();
+
+	if (!exists)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("insert or update on table \"%s\" violates the reference to %s",
+						RelationGetRelationName(td->tg_relation), tg->tgargs[1]),
+				 errdetail("Key (%s)=(" INT64_FORMAT ") is not present in table \"%s\".",
+						   tg->tgargs[0], DatumGetInt64(value), tg->tgargs[1]),
+				 errtablecol(td->tg_relation, attnum)));
+	return PointerGetDatum(row);
+}

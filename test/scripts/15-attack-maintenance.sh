@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Attack class: online maintenance against session_user_id (C since 1.4).
+# Under 1.4, while REINDEX INDEX CONCURRENTLY ran on the token index, 8
+# clients got "could not open relation with OID" (XX000) or a 55000, and a
+# hot standby replaying the reindex failed the same way; REINDEX TABLE
+# deadlocked 3.5 times more often than 1.3.  1.5 locks the table before it
+# trusts its name, finds the index through the locked table, releases the
+# index lock before the refresh, and only refreshes when its lock is free.
+#
+# 8 clients look sessions up in a loop (every answer checked against the
+# expected user) while maintenance runs in turn: REINDEX INDEX CONCURRENTLY,
+# REINDEX TABLE [CONCURRENTLY], REINDEX INDEX, VACUUM FULL, CLUSTER, ALTER
+# TABLE ADD/DROP COLUMN and ALTER COLUMN TYPE, on the primary and on a hot
+# standby replaying it.  Every answer must be right, with no error and no
+# deadlock.  Also: FORCE ROW LEVEL SECURITY is honoured as the SQL version
+# honoured it, and a token that is not valid UTF-8 in a SQL_ASCII database
+# is simply unknown (NULL, not 22021).
+set -uo pipefail
+. "$(dirname "$0")/../lib/tap.sh"
+
+DB=sk_maint
+CLIENTS=8
+SECONDS_PER_OP=${SK_MAINT_SECONDS:-3}
+PGBIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+WORK=$(mktemp -d /tmp/sk_maint.XXXXXX)
+RDATA=$WORK/replica
+RPORT=
+cleanup() {
+    [ -f "$RDATA/postmaster.pid" ] && run_as_cluster_owner "$PGBIN/pg_ctl" -D "$RDATA" -m immediate -w stop >/dev/null 2>&1
+    dropdb --if-exists $DB 2>/dev/null; dropdb --if-exists ${DB}_ascii 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+tried=0
+held=0
+attack() { tried=$((tried + 1)); if [ "$1" = "$2" ]; then held=$((held + 1)); pass "$3"; else fail "$3" "got:      $1" "expected: $2"; fi; }
+
+fresh_db $DB
+sql $DB >/dev/null <<'SQL'
+INSERT INTO schemakit.users (username) SELECT 'u' || g FROM generate_series(1, 500) g;
+CREATE TABLE public.tokens (user_id bigint, token text);
+INSERT INTO public.tokens SELECT 1 + g % 500, schemakit.issue_session(1 + g % 500) FROM generate_series(1, 5000) g;
+-- a minute-old last_seen_at everywhere, so lookups also try the refresh
+UPDATE schemakit.sessions SET last_seen_at = now() - interval '2 minutes';
+SQL
+
+# The client: looks up random sessions until told to stop; prints "bad" for a
+# wrong answer; psql prints any error.
+cat >"$WORK/client.sql" <<'SQL'
+DO $$
+DECLARE t record; got bigint; n int := 0; stop_at timestamptz := clock_timestamp() + (current_setting('sk.run_for') || ' seconds')::interval;
+BEGIN
+    WHILE clock_timestamp() < stop_at LOOP
+        SELECT * INTO t FROM public.tokens OFFSET floor(random() * 5000) LIMIT 1;
+        got := schemakit.session_user_id(t.token);
+        IF got IS DISTINCT FROM t.user_id THEN RAISE WARNING 'bad answer % for user %', got, t.user_id; END IF;
+        n := n + 1;
+        IF n % 50 = 0 THEN
+            UPDATE schemakit.sessions SET last_seen_at = now() - interval '2 minutes'
+             WHERE id = (SELECT id FROM schemakit.sessions ORDER BY random() LIMIT 1);
+        END IF;
+    END LOOP;
+    RAISE NOTICE 'lookups: %', n;
+END $$;
+SQL
+
+# under_load PORT LABEL MAINT-SQL...: CLIENTS clients on PORT for the run, maintenance on the primary meanwhile.
+under_load() {
+    local port=$1 label=$2 run=$((SECONDS_PER_OP + 1)) pids=() c errs bad n m
+    shift 2
+    rm -f "$WORK"/c.*.err
+    for ((c = 1; c <= CLIENTS; c++)); do
+        PGPORT=$port PGOPTIONS="-c sk.run_for=$run" psql -X -q -d $DB -f "$WORK/client.sql" >/dev/null 2>"$WORK/c.$c.err" &
+        pids+=($!)
+    done
+    sleep 0.3
+    local t_end=$((SECONDS + SECONDS_PER_OP)) merr=""
+    while [ $SECONDS -lt $t_end ]; do
+        for m in "$@"; do
+            merr+=$(psql -X -q -d $DB -c "$m" 2>&1 | grep -E 'ERROR|deadlock' || true)
+        done
+    done
+    for c in "${pids[@]}"; do wait "$c"; done
+    errs=$(cat "$WORK"/c.*.err | grep -E 'ERROR|FATAL' | sort | uniq -c | head -5)
+    bad=$(cat "$WORK"/c.*.err | grep -c 'bad answer')
+    n=$(cat "$WORK"/c.*.err | sed -n 's/.*lookups: \([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+    attack "errors=[$errs] wrong=$bad" "errors=[] wrong=0" "$label: $CLIENTS clients, ${n:-0} lookups, every answer right, no error"
+    is "$(printf '%s' "$merr" | grep -c deadlock)" 0 "$label: the maintenance itself met no deadlock"
+}
+
+OPS=(
+    "REINDEX INDEX CONCURRENTLY|REINDEX INDEX CONCURRENTLY schemakit.sessions_token_hash_key"
+    "REINDEX TABLE CONCURRENTLY|REINDEX TABLE CONCURRENTLY schemakit.sessions"
+    "REINDEX INDEX|REINDEX INDEX schemakit.sessions_token_hash_key"
+    "REINDEX TABLE|REINDEX TABLE schemakit.sessions"
+    "VACUUM FULL|VACUUM FULL schemakit.sessions"
+    "CLUSTER|CLUSTER schemakit.sessions USING sessions_pkey"
+    "ADD and DROP COLUMN|ALTER TABLE schemakit.sessions ADD COLUMN sk_tmp int;ALTER TABLE schemakit.sessions DROP COLUMN sk_tmp"
+    "ALTER COLUMN TYPE|ALTER TABLE schemakit.sessions ALTER COLUMN user_agent TYPE varchar(600);ALTER TABLE schemakit.sessions ALTER COLUMN user_agent TYPE text"
+)
+for op in "${OPS[@]}"; do
+    IFS=';' read -r -a stmts <<<"${op#*|}"
+    under_load "$PGPORT" "primary, ${op%%|*}" "${stmts[@]}"
+done
+
+# ---------------------------------------------------------------------------
+# A hot standby replaying the same maintenance.
+# ---------------------------------------------------------------------------
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+chown postgres: "$WORK"; chmod 0700 "$WORK"
+if run_as_cluster_owner pg_basebackup -c fast -h localhost -p "$PGPORT" -U postgres -D "$RDATA" -R -X stream >/dev/null 2>&1; then
+    {
+        for g in max_connections max_worker_processes max_wal_senders max_prepared_transactions max_locks_per_transaction; do
+            echo "$g = $(sql postgres -c "SHOW $g")"
+        done
+        echo "hot_standby = on"
+        echo "shared_preload_libraries = 'schemakit'"
+    } >"$RDATA/postgresql.conf"
+    cp "$(sql postgres -c 'SHOW hba_file')" "$RDATA/pg_hba.conf"; : >"$RDATA/pg_ident.conf"
+    chown postgres: "$RDATA"/*.conf; chmod 0600 "$RDATA"/*.conf
+    RPORT=$(free_port)
+    if run_as_cluster_owner "$PGBIN/pg_ctl" -D "$RDATA" -o "-p $RPORT -c listen_addresses=localhost -c unix_socket_directories=$RDATA" \
+        -l "$WORK/replica.log" -w -t 60 start >/dev/null 2>&1; then
+        pass "standby started"
+        # the client's own refresh UPDATE fails on a standby: use a read-only client there
+        sed -i 's/^        IF n % 50 = 0 THEN/        IF false THEN/' "$WORK/client.sql"
+        sleep 1
+        for op in "${OPS[@]:0:6}"; do
+            IFS=';' read -r -a stmts <<<"${op#*|}"
+            under_load "$RPORT" "standby replaying ${op%%|*}" "${stmts[@]}"
+        done
+        is "$(grep -cE 'could not open relation|XX000' "$WORK/replica.log")" 0 "standby log: no 'could not open relation'"
+    else
+        fail "standby started" "$(tail -5 "$WORK/replica.log")"
+    fi
+else
+    fail "pg_basebackup for the standby"
+fi
+
+# ---------------------------------------------------------------------------
+# Row level security, and SQL_ASCII.
+# ---------------------------------------------------------------------------
+t2=$(sql $DB -c "SELECT token FROM public.tokens WHERE user_id = 2 LIMIT 1")
+t3=$(sql $DB -c "SELECT token FROM public.tokens WHERE user_id = 3 LIMIT 1")
+sql $DB >/dev/null <<'SQL'
+ALTER TABLE schemakit.sessions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY hide_user_2 ON schemakit.sessions USING (user_id <> 2);
+SQL
+is "$(sql $DB -c "SELECT schemakit.session_user_id('$t2')")" 2 "RLS enabled, not forced: the owner is not subject to it (as the SQL version ran)"
+sql $DB -c "ALTER TABLE schemakit.sessions FORCE ROW LEVEL SECURITY" >/dev/null
+attack "$(sql $DB -c "SELECT coalesce(schemakit.session_user_id('$t2')::text, 'NULL')")" NULL \
+       "FORCE ROW LEVEL SECURITY: a session the policy hides is not found"
+is "$(sql $DB -c "SELECT schemakit.session_user_id('$t3')")" 3 "FORCE ROW LEVEL SECURITY: a visible session still answers"
+sql $DB -c "ALTER TABLE schemakit.sessions NO FORCE ROW LEVEL SECURITY; ALTER TABLE schemakit.sessions DISABLE ROW LEVEL SECURITY; DROP POLICY hide_user_2 ON schemakit.sessions" >/dev/null
+
+dropdb --if-exists ${DB}_ascii 2>/dev/null
+psql -X -q -d postgres -c "CREATE DATABASE ${DB}_ascii TEMPLATE template0 ENCODING 'SQL_ASCII' LOCALE 'C'"
+sql ${DB}_ascii -c "CREATE EXTENSION schemakit" >/dev/null
+attack "$(sql ${DB}_ascii -c "SELECT coalesce(schemakit.session_user_id(convert_from('\\xfffe'::bytea, 'SQL_ASCII')), 'NULL')" 2>&1)" NULL \
+       "SQL_ASCII: a token that is not UTF-8 is unknown (NULL), not an error"
+attack "$(sql ${DB}_ascii -c "SELECT coalesce(schemakit.session_user_id(convert_from('\\xc3'::bytea, 'SQL_ASCII')), 'NULL')" 2>&1)" NULL \
+       "SQL_ASCII: a truncated UTF-8 sequence is unknown (NULL), not 22021"
+
+echo "# maintenance: $tried attacks tried, $held held"
+done_testing
