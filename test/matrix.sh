@@ -173,8 +173,12 @@ fi
 # chroots
 # ---------------------------------------------------------------------------
 
+# The packages a chroot gets: test/deps.sh's for that major, and locales
+# (deps.sh generates the ones the address suite compares under).
+pkg_list() { PG_MAJOR=$1 SK_DEPS_EXTRA="locales ${SK_DEPS_EXTRA:-}" bash test/deps.sh --list; }
+
 # The stamp, written last when a chroot is complete: suite and package list.
-stamp_text() { printf 'suite=%s\npackages=%s\n' "$1" "$(PG_MAJOR=$2 bash test/deps.sh --list | tr '\n' ' ')"; }
+stamp_text() { printf 'suite=%s\npackages=%s\n' "$1" "$(pkg_list "$2" | tr '\n' ' ')"; }
 
 # chroot_ok ROOT MAJOR: stamp matches and every package is installed.
 chroot_ok() {
@@ -183,7 +187,7 @@ chroot_ok() {
     [ -f "$root/.schemakit-stamp" ] && [ "$(cat "$root/.schemakit-stamp")" = "$(stamp_text "$suite" "$major")" ] || return 1
     [ -x "$root/usr/lib/postgresql/$major/bin/pg_config" ] || return 1
     local out
-    out=$(in_chroot "$root" dpkg-query -W -f='${Status}\n' $(PG_MAJOR=$major bash test/deps.sh --list) 2>&1) || return 1
+    out=$(in_chroot "$root" dpkg-query -W -f='${Status}\n' $(pkg_list "$major") 2>&1) || return 1
     ! printf '%s\n' "$out" | grep -qv ' ok installed$'
 }
 
@@ -221,7 +225,7 @@ build_chroot() {
     local st=0
     echo "== apt-get install ($suite)"
     in_chroot "$tmp" apt-get update -qq &&
-    in_chroot "$tmp" apt-get install -y -qq $(PG_MAJOR=$major bash test/deps.sh --list) || st=1
+    in_chroot "$tmp" apt-get install -y -qq $(pkg_list "$major") || st=1
     in_chroot "$tmp" apt-get clean
     unmount_all "$tmp" || st=1
     [ $st -eq 0 ] || return 1
@@ -237,7 +241,7 @@ refresh_chroot() {
     echo "== refresh $suite: apt-get install"
     mount_chroot "$root" || { unmount_all "$root"; return 1; }
     in_chroot "$root" apt-get update -qq &&
-    in_chroot "$root" apt-get install -y -qq $(PG_MAJOR=$major bash test/deps.sh --list) || st=1
+    in_chroot "$root" apt-get install -y -qq $(pkg_list "$major") || st=1
     in_chroot "$root" apt-get clean
     unmount_all "$root" || st=1
     [ $st -eq 0 ] && stamp_text "$suite" "$major" >"$root/.schemakit-stamp" && chroot_ok "$root" "$major"
