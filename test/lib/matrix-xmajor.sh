@@ -74,6 +74,17 @@ SELECT 1 + g % 38, 'photo' || g || '.jpg', 'image/jpeg', g * 1024 FROM generate_
 SELECT schemakit.issue_session(g, '30 days', '192.0.2.1', 'Mozilla/5.0') FROM generate_series(1, 15) g;
 SQL
 )
+    # 1.5: organizations, memberships, invitations (open, accepted, revoked)
+    if [ "$(sql "$DB" -c "SELECT to_regproc('schemakit.create_organization') IS NOT NULL")" = t ]; then
+        out+=$(sql "$DB" 2>&1 >/dev/null <<'SQL'
+SELECT schemakit.create_organization(g, 'Org ' || g || ' 🚀', 'org-' || g) FROM generate_series(1, 5) g;
+SELECT schemakit.invite_member(o.id, 'user' || (10 + o.id) || '@example.com', 'member', o.id)
+  FROM schemakit.organizations o;
+SELECT schemakit.accept_invitation(schemakit.invite_member(1, 'USER20@example.com', 'admin', 1), 20);
+SELECT schemakit.revoke_invitation(i.id, 2) FROM schemakit.invitations i WHERE i.organization_id = 2;
+SQL
+)
+    fi
     is "$out" "" "PostgreSQL $major: rows in every table"
     # The secrets the app handed out before the dump, not yet used.
     code=$(sql "$DB" -c "SELECT schemakit.issue_email_code('keep@example.com', '1 day')")

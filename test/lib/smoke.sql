@@ -74,6 +74,31 @@ SELECT 'schemakit.purge_expired(interval)', :purged >= 1
        AND NOT EXISTS (SELECT FROM schemakit.email_codes WHERE email = 'smoke@example.com')
        AND EXISTS (SELECT FROM schemakit.email_codes WHERE email = 'smoke2@example.com');
 
+-- 1.5: address keys and organizations (owner invites, the invitee accepts,
+-- is promoted and removed; a second invitation is revoked once)
+SELECT 'schemakit.email_key(text)',
+       schemakit.email_key('Ada.Lovelace@Example.COM') = 'ada.lovelace@example.com'
+       AND schemakit.email_key('Zoë@X.com') = 'zoë@x.com';
+INSERT INTO schemakit.users (username, email) VALUES ('smoke-member', 'member@example.com') RETURNING id AS uid2 \gset
+SELECT schemakit.create_organization(:uid, 'Smoke Org', 'smoke-org') AS org \gset
+SELECT 'schemakit.create_organization(bigint,text,text)',
+       (SELECT slug FROM schemakit.organizations WHERE id = :org) = 'smoke-org';
+SELECT schemakit.member_role(:org, :uid) = 'owner' AND schemakit.member_role(:org, :uid2) IS NULL AS roles_before \gset
+SELECT schemakit.invite_member(:org, 'Member@Example.com', 'member', :uid) AS inv \gset
+SELECT 'schemakit.invite_member(bigint,text,text,bigint,interval)', :'inv' ~ '^[A-Za-z0-9_-]{43}$';
+SELECT m.role AS accepted_role FROM schemakit.accept_invitation(:'inv', :uid2) AS m \gset
+SELECT 'schemakit.accept_invitation(text,bigint)', :'accepted_role' = 'member';
+SELECT 'schemakit.member_role(bigint,bigint)', :'roles_before'::boolean AND schemakit.member_role(:org, :uid2) = 'member';
+SELECT schemakit.set_member_role(:org, :uid2, 'admin', :uid) AS promoted \gset
+SELECT 'schemakit.set_member_role(bigint,bigint,text,bigint)', :'promoted'::boolean
+       AND schemakit.member_role(:org, :uid2) = 'admin' AND NOT schemakit.set_member_role(:org, :uid2, 'admin', :uid);
+SELECT schemakit.invite_member(:org, 'later@example.com', 'member', :uid2) AS inv2 \gset
+SELECT id AS inv2_id FROM schemakit.invitations WHERE email = 'later@example.com' \gset
+SELECT schemakit.revoke_invitation(:inv2_id, :uid) AS revoked1 \gset
+SELECT 'schemakit.revoke_invitation(bigint,bigint)', :'revoked1'::boolean AND NOT schemakit.revoke_invitation(:inv2_id, :uid);
+SELECT schemakit.remove_member(:org, :uid2, :uid) AS removed \gset
+SELECT 'schemakit.remove_member(bigint,bigint,bigint)', :'removed'::boolean AND schemakit.member_role(:org, :uid2) IS NULL;
+
 -- grant_app: the app role may call functions and read users, not the secrets
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS sk_smoke_app;
