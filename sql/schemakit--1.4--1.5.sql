@@ -35,9 +35,8 @@
  * insert: its table, then users), so no writer in flight can deadlock with
  * the update.
  */
-LOCK TABLE schemakit.email_codes, schemakit.files IN ACCESS EXCLUSIVE MODE;
-LOCK TABLE schemakit.snippets, schemakit.oauth_accounts, schemakit.password_reset_tokens,
-           schemakit.sessions IN SHARE ROW EXCLUSIVE MODE;
+LOCK TABLE schemakit.email_codes, schemakit.files, schemakit.oauth_accounts IN ACCESS EXCLUSIVE MODE;
+LOCK TABLE schemakit.snippets, schemakit.password_reset_tokens, schemakit.sessions IN SHARE ROW EXCLUSIVE MODE;
 LOCK TABLE schemakit.users IN ACCESS EXCLUSIVE MODE;
 
 -------------------------------------------------------------------------------
@@ -77,6 +76,11 @@ RETURNS integer
 AS 'MODULE_PATHNAME', 'schemakit_code_failed'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
+CREATE FUNCTION schemakit._code_unfail(code_id bigint, created_at timestamptz)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'schemakit_code_unfail'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
 CREATE FUNCTION schemakit._refuse(sqlstate text, message text, detail text, hint text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'schemakit_refuse'
@@ -100,6 +104,7 @@ REVOKE ALL ON FUNCTION schemakit._purge_cutoff(interval, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._lock_key(integer, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._code_failures(bigint, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._code_failed(bigint, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._code_unfail(bigint, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._refuse(text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._reference_check() FROM PUBLIC;
 
@@ -351,13 +356,19 @@ BEGIN
         RETURN false;
     END IF;
 
+    /*
+     * The guess is counted before it is judged, where no rollback reaches:
+     * a guess that cannot be counted (53400, the table is full) is never
+     * judged, so a full table is no oracle.  The right code takes its count
+     * back.
+     */
+    PERFORM schemakit._code_failed(c.id, c.created_at, c.expires_at);
     IF c.code_hash = guess THEN
+        PERFORM schemakit._code_unfail(c.id, c.created_at);
         UPDATE schemakit.email_codes SET used_at = pg_catalog.now() WHERE id = c.id;
         RETURN true;
     END IF;
 
-    -- Counted where no rollback reaches first; refused unjudged if it cannot be.
-    PERFORM schemakit._code_failed(c.id, c.created_at, c.expires_at);
     UPDATE schemakit.email_codes SET failed_attempts = failed_attempts + 1 WHERE id = c.id;
     RETURN false;
 END
@@ -515,8 +526,10 @@ BEGIN
         'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES ON TABLE schemakit.users, schemakit.snippets,'
         ' schemakit.oauth_accounts, schemakit.files TO %s', app);
     EXECUTE pg_catalog.format(
+        'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE schemakit.verifications TO %s', app);
+    EXECUTE pg_catalog.format(
         'GRANT USAGE, SELECT ON SEQUENCE schemakit.users_id_seq, schemakit.snippets_id_seq,'
-        ' schemakit.oauth_accounts_id_seq, schemakit.files_id_seq TO %s', app);
+        ' schemakit.oauth_accounts_id_seq, schemakit.files_id_seq, schemakit.verifications_id_seq TO %s', app);
     EXECUTE pg_catalog.format('GRANT SELECT ON TABLE schemakit.migrations TO %s', app);
     EXECUTE pg_catalog.format(
         'GRANT SELECT, UPDATE (slug, name), DELETE, REFERENCES ON TABLE schemakit.organizations TO %s', app);
@@ -1167,7 +1180,8 @@ BEGIN
           FROM (VALUES ('email_codes', 'LEAST(x.expires_at, x.used_at, x.revoked_at)', ' AND x.created_at < $3'),
                        ('password_reset_tokens', 'x.expires_at', ''),
                        ('sessions', 'LEAST(x.expires_at, x.revoked_at)', ''),
-                       ('invitations', 'LEAST(x.expires_at, x.accepted_at, x.revoked_at)', '')) AS v (tbl, dead_at, keep)
+                       ('invitations', 'LEAST(x.expires_at, x.accepted_at, x.revoked_at)', ''),
+                       ('verifications', 'x.expires_at', '')) AS v (tbl, dead_at, keep)
     LOOP
         FOR i IN 1..20 LOOP
             EXECUTE pg_catalog.format(
@@ -1186,7 +1200,7 @@ END
 $$;
 
 COMMENT ON FUNCTION schemakit.purge_expired(interval) IS
-'deletes codes, reset tokens, sessions and invitations dead for longer than older_than, in bounded batches; returns rows deleted';
+'deletes codes, reset tokens, sessions, invitations and verification values dead for longer than older_than, in bounded batches; returns rows deleted';
 
 -------------------------------------------------------------------------------
 -- Keep the rows in pg_dump.
@@ -1198,6 +1212,222 @@ SELECT pg_catalog.pg_extension_config_dump('schemakit.memberships', '');
 SELECT pg_catalog.pg_extension_config_dump('schemakit.memberships_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('schemakit.invitations', '');
 SELECT pg_catalog.pg_extension_config_dump('schemakit.invitations_id_seq', '');
+
+-------------------------------------------------------------------------------
+-- better-auth (issue #15): what the schemakit/better-auth adapter stores.
+-- To be pasted into schemakit--1.4--1.5.sql before its $rights$ block.
+--
+-- - users: email_verified and image (better-auth's emailVerified, image).
+-- - oauth_accounts: the provider's tokens, encrypted by the application
+--   (AES-256-GCM under a key the database never sees), their expiry times,
+--   the granted scope and updated_at.  A password is never stored here:
+--   better-auth's 'credential' account is users.password_hash.
+-- - verifications: better-auth's verification values, looked up by a
+--   SHA-256 of the identifier (a reset token or a magic-link token is the
+--   identifier itself, so it is never stored in plaintext).
+-- - Session functions for an app that draws its own token (better-auth
+--   does): sessions stays a secret table, the app role reaches it only
+--   through these SECURITY DEFINER functions, and only token hashes are
+--   stored, as issue_session stores them.
+--
+-- Locks: users and oauth_accounts gain columns without a rewrite (a
+-- constant default, nullable columns) under ACCESS EXCLUSIVE, briefly.
+-------------------------------------------------------------------------------
+
+ALTER TABLE schemakit.users
+    ADD COLUMN email_verified boolean NOT NULL DEFAULT false,
+    ADD COLUMN image text,
+    ADD CONSTRAINT users_image_check CHECK (pg_catalog.char_length(image) <= 2048);
+
+COMMENT ON COLUMN schemakit.users.email_verified IS
+'true once the user proved they receive mail at email (better-auth emailVerified)';
+COMMENT ON COLUMN schemakit.users.image IS
+'URL of the user''s picture, at most 2048 characters (better-auth image)';
+
+ALTER TABLE schemakit.oauth_accounts
+    ADD COLUMN access_token             bytea,
+    ADD COLUMN refresh_token            bytea,
+    ADD COLUMN id_token                 bytea,
+    ADD COLUMN access_token_expires_at  timestamptz,
+    ADD COLUMN refresh_token_expires_at timestamptz,
+    ADD COLUMN scope                    text,
+    ADD COLUMN updated_at               timestamptz,
+    -- version byte, 12-byte nonce, ciphertext, 16-byte tag: at least 29 bytes
+    ADD CONSTRAINT oauth_accounts_access_token_check
+        CHECK (pg_catalog.octet_length(access_token) BETWEEN 29 AND 65536),
+    ADD CONSTRAINT oauth_accounts_refresh_token_check
+        CHECK (pg_catalog.octet_length(refresh_token) BETWEEN 29 AND 65536),
+    ADD CONSTRAINT oauth_accounts_id_token_check
+        CHECK (pg_catalog.octet_length(id_token) BETWEEN 29 AND 65536),
+    ADD CONSTRAINT oauth_accounts_scope_check
+        CHECK (pg_catalog.char_length(scope) <= 4096);
+
+COMMENT ON COLUMN schemakit.oauth_accounts.access_token IS
+'the provider''s access token, AES-256-GCM encrypted by the application (never plaintext)';
+COMMENT ON COLUMN schemakit.oauth_accounts.refresh_token IS
+'the provider''s refresh token, AES-256-GCM encrypted by the application (never plaintext)';
+COMMENT ON COLUMN schemakit.oauth_accounts.id_token IS
+'the provider''s ID token, AES-256-GCM encrypted by the application (never plaintext)';
+
+CREATE TABLE schemakit.verifications (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    identifier_hash bytea NOT NULL,
+    value           text NOT NULL,
+    expires_at      timestamptz NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT verifications_identifier_hash_check
+        CHECK (pg_catalog.octet_length(identifier_hash) = 32),
+    CONSTRAINT verifications_value_check CHECK (pg_catalog.char_length(value) <= 8192)
+);
+
+CREATE INDEX verifications_identifier_hash_idx ON schemakit.verifications (identifier_hash);
+CREATE INDEX verifications_expires_at_idx ON schemakit.verifications (expires_at);
+
+COMMENT ON TABLE schemakit.verifications IS
+'better-auth verification values, found by the SHA-256 of their identifier; an OTP is stored only as a keyed hash';
+
+SELECT pg_catalog.pg_extension_config_dump('schemakit.verifications', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.verifications_id_seq', '');
+
+-------------------------------------------------------------------------------
+-- Sessions with a caller-drawn token
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION schemakit.open_session(
+    user_id bigint, token text, expires_at timestamptz,
+    ip_address inet DEFAULT NULL, user_agent text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sid bigint;
+BEGIN
+    IF token IS NULL OR expires_at IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'open_session token and expires_at must not be NULL';
+    END IF;
+    -- better-auth draws 32 characters of 62 (190 bits); no real token is
+    -- longer than 1400 bytes.
+    IF pg_catalog.char_length(token) < 32 OR pg_catalog.octet_length(token) > 1400 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'a session token must have 32 to 1400 bytes';
+    END IF;
+    IF expires_at <= pg_catalog.now() OR expires_at > pg_catalog.now() + interval '366 days' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'session expires_at must be in the future and at most 366 days away';
+    END IF;
+    PERFORM schemakit._require_user(user_id);
+    INSERT INTO schemakit.sessions AS s (user_id, token_hash, expires_at, ip_address, user_agent)
+    VALUES (open_session.user_id, schemakit._token_hash(token), open_session.expires_at,
+            open_session.ip_address, pg_catalog.left(open_session.user_agent, 512))
+    RETURNING s.id INTO sid;
+    RETURN sid;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.open_session(bigint, text, timestamptz, inet, text) IS
+'opens a session under a token the caller drew (at least 32 characters); only its hash is stored; returns the session id';
+
+CREATE FUNCTION schemakit.find_session(token text)
+RETURNS TABLE (id bigint, user_id bigint, created_at timestamptz, expires_at timestamptz,
+               last_seen_at timestamptz, ip_address inet, user_agent text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent
+      FROM schemakit.sessions s
+     WHERE token IS NOT NULL AND pg_catalog.octet_length(token) <= 1400
+       AND s.token_hash = schemakit._token_hash(token)
+       AND s.revoked_at IS NULL
+$$;
+
+COMMENT ON FUNCTION schemakit.find_session(text) IS
+'the unrevoked session (expired or not) of a token, without its hash';
+
+CREATE FUNCTION schemakit.find_session_by_id(session_id bigint)
+RETURNS TABLE (id bigint, user_id bigint, created_at timestamptz, expires_at timestamptz,
+               last_seen_at timestamptz, ip_address inet, user_agent text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent
+      FROM schemakit.sessions s
+     WHERE s.id = find_session_by_id.session_id
+       AND s.revoked_at IS NULL
+$$;
+
+COMMENT ON FUNCTION schemakit.find_session_by_id(bigint) IS
+'an unrevoked session (expired or not) by id, without its hash';
+
+CREATE FUNCTION schemakit.list_user_sessions(uid bigint)
+RETURNS TABLE (id bigint, user_id bigint, created_at timestamptz, expires_at timestamptz,
+               last_seen_at timestamptz, ip_address inet, user_agent text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent
+      FROM schemakit.sessions s
+     WHERE s.user_id = list_user_sessions.uid
+       AND s.revoked_at IS NULL
+     ORDER BY s.id
+$$;
+
+COMMENT ON FUNCTION schemakit.list_user_sessions(bigint) IS
+'a user''s unrevoked sessions (expired or not), oldest first, without their hashes';
+
+CREATE FUNCTION schemakit.update_session(session_id bigint, new_expires_at timestamptz)
+RETURNS TABLE (id bigint, user_id bigint, created_at timestamptz, expires_at timestamptz,
+               last_seen_at timestamptz, ip_address inet, user_agent text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- A past expires_at ends the session (better-auth does so); a future
+    -- one is at most 366 days away.  NULL keeps the expiry and only
+    -- records the time (last_seen_at).
+    IF update_session.new_expires_at > pg_catalog.now() + interval '366 days' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'session expires_at must be at most 366 days away';
+    END IF;
+    RETURN QUERY
+    UPDATE schemakit.sessions s
+       SET expires_at = COALESCE(update_session.new_expires_at, s.expires_at),
+           last_seen_at = pg_catalog.now()
+     WHERE s.id = update_session.session_id
+       AND s.revoked_at IS NULL
+       AND s.expires_at > pg_catalog.now()   -- an expired session stays dead
+    RETURNING s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.update_session(bigint, timestamptz) IS
+'sets a live session''s expiry (NULL keeps it) and last_seen_at; returns the session, none if revoked or expired';
+
+CREATE FUNCTION schemakit.revoke_session_by_id(session_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE schemakit.sessions s
+       SET revoked_at = pg_catalog.now()
+     WHERE s.id = revoke_session_by_id.session_id
+       AND s.revoked_at IS NULL;
+    RETURN FOUND;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.revoke_session_by_id(bigint) IS
+'revokes an unrevoked session (expired or not) by id; true if this call revoked it';
+
+REVOKE ALL ON FUNCTION schemakit.open_session(bigint, text, timestamptz, inet, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.find_session(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.find_session_by_id(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.list_user_sessions(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.update_session(bigint, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.revoke_session_by_id(bigint) FROM PUBLIC;
 
 -------------------------------------------------------------------------------
 -- Rights nobody may hold.  ALTER DEFAULT PRIVILEGES applies to what an
@@ -1271,7 +1501,7 @@ BEGIN
                     'password_reset_tokens', 'password_reset_tokens_id_seq',
                     'sessions', 'sessions_id_seq', '_code_key',
                     'organizations', 'organizations_id_seq', 'memberships', 'memberships_id_seq',
-                    'invitations', 'invitations_id_seq']))
+                    'invitations', 'invitations_id_seq', 'verifications', 'verifications_id_seq']))
         UNION
         -- functions
         SELECT 'FUNCTION ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::text, a.grantee

@@ -68,6 +68,68 @@ DROP FUNCTION schemakit._memberships_keep_owner();
 COMMENT ON FUNCTION schemakit.purge_expired(interval) IS
 'deletes codes, reset tokens and sessions dead for longer than older_than, in bounded batches; returns rows deleted';
 
+-------------------------------------------------------------------------------
+-- better-auth (issue #15), 1.5 -> 1.4.  To be pasted into
+-- schemakit--1.5--1.4.sql with its other refusals, before anything changes.
+-- Refuses (55000, nothing changed) while verifications holds a row or a
+-- column 1.5 added holds data; then drops what 1.5 added.
+-------------------------------------------------------------------------------
+
+DO $better_auth$
+DECLARE
+    n_verifications bigint;
+    n_users bigint;
+    n_accounts bigint;
+BEGIN
+    SELECT pg_catalog.count(*) INTO n_verifications FROM schemakit.verifications;
+    SELECT pg_catalog.count(*) INTO n_users FROM schemakit.users u
+     WHERE u.email_verified OR u.image IS NOT NULL;
+    SELECT pg_catalog.count(*) INTO n_accounts FROM schemakit.oauth_accounts a
+     WHERE a.access_token IS NOT NULL OR a.refresh_token IS NOT NULL OR a.id_token IS NOT NULL
+        OR a.access_token_expires_at IS NOT NULL OR a.refresh_token_expires_at IS NOT NULL
+        OR a.scope IS NOT NULL OR a.updated_at IS NOT NULL;
+    IF n_verifications OPERATOR(pg_catalog.>) 0 OR n_users OPERATOR(pg_catalog.>) 0
+       OR n_accounts OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = 'cannot downgrade schemakit to 1.4: better-auth data needs 1.5',
+            DETAIL = pg_catalog.format('%s verification values; %s users with email_verified or image; '
+                                       '%s oauth accounts with tokens, scope or updated_at.',
+                                       n_verifications, n_users, n_accounts),
+            HINT = 'Stop the better-auth app; DELETE FROM schemakit.verifications; '
+                   'UPDATE schemakit.users SET email_verified = false, image = NULL; '
+                   'UPDATE schemakit.oauth_accounts SET access_token = NULL, refresh_token = NULL, id_token = NULL, '
+                   'access_token_expires_at = NULL, refresh_token_expires_at = NULL, scope = NULL, updated_at = NULL; '
+                   'then downgrade again. Nothing was changed.';
+    END IF;
+END
+$better_auth$;
+
+DROP FUNCTION schemakit.revoke_session_by_id(bigint);
+DROP FUNCTION schemakit.update_session(bigint, timestamptz);
+DROP FUNCTION schemakit.list_user_sessions(bigint);
+DROP FUNCTION schemakit.find_session_by_id(bigint);
+DROP FUNCTION schemakit.find_session(text);
+DROP FUNCTION schemakit.open_session(bigint, text, timestamptz, inet, text);
+
+-- Detach before dropping, so pg_extension.extconfig forgets the table.
+ALTER EXTENSION schemakit DROP SEQUENCE schemakit.verifications_id_seq;
+ALTER EXTENSION schemakit DROP TABLE schemakit.verifications;
+DROP TABLE schemakit.verifications;
+
+ALTER TABLE schemakit.oauth_accounts
+    DROP COLUMN access_token,
+    DROP COLUMN refresh_token,
+    DROP COLUMN id_token,
+    DROP COLUMN access_token_expires_at,
+    DROP COLUMN refresh_token_expires_at,
+    DROP COLUMN scope,
+    DROP COLUMN updated_at;
+
+ALTER TABLE schemakit.users
+    DROP COLUMN email_verified,
+    DROP COLUMN image;
+
 DO $collisions$
 DECLARE
     groups text;
@@ -546,6 +608,7 @@ ALTER TABLE schemakit.email_codes DROP COLUMN email_key;
 DROP FUNCTION schemakit._reference_check();
 DROP FUNCTION schemakit._refuse(text, text, text, text);
 DROP FUNCTION schemakit._code_failed(bigint, timestamptz, timestamptz);
+DROP FUNCTION schemakit._code_unfail(bigint, timestamptz);
 DROP FUNCTION schemakit._code_failures(bigint, timestamptz);
 DROP FUNCTION schemakit._lock_key(integer, text);
 DROP FUNCTION schemakit._purge_cutoff(interval, interval);

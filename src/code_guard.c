@@ -18,12 +18,14 @@
  *
  * What it does not survive: a server restart and a failover empty it.  The
  * committed counts stay in the table (and replicate); only guesses whose
- * transactions rolled back before the restart are forgotten, at most 4 per
+ * transactions rolled back before the restart are forgotten, at most 5 per
  * code.  A standby never verifies (verification writes).
  *
- * When the table is full of live codes, a wrong guess that cannot be
- * recorded is refused with 53400 before it is judged, so a guess is never
- * free: raise schemakit.code_guard_size.
+ * verify_email_code() counts a guess before it judges it (_code_failed)
+ * and takes the count back for the right code (_code_unfail).  When the
+ * table is full of live codes, the guess is refused with 53400 before it is
+ * judged, right or wrong, so a full table answers nothing a guesser could
+ * use: raise schemakit.code_guard_size.
  */
 #include "postgres.h"
 
@@ -46,6 +48,7 @@
 
 PG_FUNCTION_INFO_V1(schemakit_code_failures);
 PG_FUNCTION_INFO_V1(schemakit_code_failed);
+PG_FUNCTION_INFO_V1(schemakit_code_unfail);
 PG_FUNCTION_INFO_V1(schemakit_lock_key);
 PG_FUNCTION_INFO_V1(schemakit_refuse);
 
@@ -219,6 +222,31 @@ schemakit_code_failed(PG_FUNCTION_ARGS)
 	}
 	e->expires_at = PG_GETARG_TIMESTAMPTZ(2);
 	n = ++e->failures;
+	LWLockRelease(guard->lock);
+	PG_RETURN_INT32(n);
+}
+
+/*
+ * _code_unfail(code_id, created_at) returns integer: takes back the count
+ * _code_failed() added for a guess that proved right; returns the count.
+ */
+Datum
+schemakit_code_unfail(PG_FUNCTION_ARGS)
+{
+	GuardKey	k;
+	GuardEntry *e;
+	int32		n = 0;
+
+	require_guard();
+	guard_key(&k, PG_GETARG_INT64(0), PG_GETARG_TIMESTAMPTZ(1));
+	LWLockAcquire(guard->lock, LW_EXCLUSIVE);
+	e = hash_search(guard_hash, &k, HASH_FIND, NULL);
+	if (e != NULL)
+	{
+		if (e->failures > 0)
+			e->failures--;
+		n = e->failures;
+	}
 	LWLockRelease(guard->lock);
 	PG_RETURN_INT32(n);
 }

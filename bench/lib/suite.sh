@@ -31,6 +31,7 @@ UPG_USERS=${BENCH_UPGRADE_USERS:-$(q 100000 1000000)}
 UPG_SNIPPETS=${BENCH_UPGRADE_SNIPPETS:-$UPG_USERS}
 UPG_CODES=${BENCH_UPGRADE_CODES:-$UPG_USERS}
 SECTIONS=${BENCH_SECTIONS:-"ids pairs growth upgrade"}
+# BENCH_VERSION: the extension version the pairs run against (default: the default version)
 # 1: also run the schemakit side of every pair on a copy of the pairs
 # database with bench/whatif/*.sql applied (proposed changes; informational).
 WHATIF=${BENCH_WHATIF:-0}
@@ -207,7 +208,7 @@ section_pairs() {
     fresh_db sk_pairs
     local t0; t0=$(now_s)
     "${PSQL[@]}" -d sk_pairs -v users="$users" -v reset_tokens="$reset_tokens" -v sessions="$PAIR_SESSIONS" -v history="$PAIR_HISTORY" \
-        -f bench/sql/pairs.sql >>"$LOG" 2>&1
+        ${BENCH_VERSION:+-v sk_version="$BENCH_VERSION"} -f bench/sql/pairs.sql >>"$LOG" 2>&1
     say "# setup took $(calc "$(now_s) - $t0" 1) s"
     local sides="sk app"
     if [ "$WHATIF" = 1 ]; then

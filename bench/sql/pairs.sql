@@ -1,7 +1,12 @@
 -- bench/sql/pairs.sql - data for the pgbench pairs (bench/pgbench/*.sql).
 -- psql variables: users, reset_tokens, sessions, history.
 \set ON_ERROR_STOP 1
+-- BENCH_VERSION=1.4 bash bench/run: the same pairs against an older version's SQL
+\if :{?sk_version}
+CREATE EXTENSION schemakit VERSION :'sk_version';
+\else
 CREATE EXTENSION schemakit;
+\endif
 
 -- Users; token n of (b) belongs to user n, and reset tokens of one user
 -- would revoke each other, so there are at least as many users as tokens.

@@ -4,7 +4,7 @@
 -- argument error with its SQLSTATE and message, and the cascade when a user
 -- is deleted.
 BEGIN;
-SELECT plan(77);
+SELECT plan(98);
 
 -------------------------------------------------------------------------------
 -- Table shape
@@ -19,7 +19,15 @@ INSERT INTO expected_columns (col, typ, not_null) VALUES
     ('provider_id',  'text',                     true),
     ('email',        'text',                     false),
     ('display_name', 'text',                     false),
-    ('created_at',   'timestamp with time zone', true);
+    ('created_at',   'timestamp with time zone', true),
+    -- 1.5, for better-auth: provider tokens encrypted by the app, their expiry, scope
+    ('access_token',             'bytea',                    false),
+    ('refresh_token',            'bytea',                    false),
+    ('id_token',                 'bytea',                    false),
+    ('access_token_expires_at',  'timestamp with time zone', false),
+    ('refresh_token_expires_at', 'timestamp with time zone', false),
+    ('scope',                    'text',                     false),
+    ('updated_at',               'timestamp with time zone', false);
 
 SELECT has_column('schemakit', 'oauth_accounts', col, format('column oauth_accounts.%s exists', col))
   FROM expected_columns ORDER BY ord;

@@ -91,6 +91,8 @@ SELECT x FROM (
     UNION ALL SELECT 'migrations:SELECT'
     UNION ALL SELECT 'organizations:' || p FROM unnest(ARRAY['SELECT', 'DELETE', 'REFERENCES']) p
     UNION ALL SELECT 'memberships:SELECT'
+    UNION ALL SELECT 'verifications:' || p FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']) p
+    UNION ALL SELECT 'verifications_id_seq:' || p FROM unnest(ARRAY['USAGE', 'SELECT']) p
     UNION ALL SELECT t || ':' || p FROM unnest(ARRAY['users_id_seq', 'snippets_id_seq', 'oauth_accounts_id_seq', 'files_id_seq']) t,
                                        unnest(ARRAY['USAGE', 'SELECT']) p
     UNION ALL SELECT p.oid::regprocedure || ':EXECUTE' FROM pg_proc p
@@ -183,6 +185,17 @@ for lock in "pg_advisory_lock(29547, hashtext(lower('$e')))" "pg_advisory_lock(h
     attack "$got" t "issuance is not blocked by a role holding $lock"
     kill $holder 2>/dev/null; wait $holder 2>/dev/null
 done
+
+# Control: on 1.4 a role with no schemakit right blocks issuance this way.
+db=sk_priv_14lock; DBS+=($db)
+fresh_db $db 1.4
+sql $db -c "GRANT CONNECT ON DATABASE $db TO sk_nobody" >/dev/null
+PGUSER=sk_nobody PGPASSWORD=$PW psql -X -q -d $db -c "SELECT pg_advisory_lock(29547, hashtext(lower('$e')))" -c "SELECT pg_sleep(4)" >/dev/null 2>&1 &
+holder=$!
+sleep 0.5
+is "$(PGOPTIONS="-c lock_timeout=1s" sqlstate $db "SELECT schemakit.issue_email_code('$e')")" 55P03 \
+   "control: on 1.4 pg_advisory_lock(29547, hashtext(lower(email))) by a role with no rights blocks issuance"
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
 
 echo "# privileges: $tried attacks tried, $held held"
 done_testing

@@ -29,8 +29,17 @@
  */
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, check, index, pgSchema, text, timestamp, unique,
+  bigint, boolean, check, customType, index, pgSchema, text, timestamp, unique,
 } from 'drizzle-orm/pg-core';
+
+/**
+ * bytea as a Buffer (node-postgres reads bytea as a Buffer and sends a
+ * Buffer as bytea).  A customType column has columnType 'PgCustomColumn';
+ * its SQL type is getSQLType(), i.e. dataType() here.
+ */
+const bytea = customType(/** @type {import('drizzle-orm/pg-core').CustomTypeParams<{ data: Buffer, driverData: Buffer }>} */ ({
+  dataType: () => 'bytea',
+}));
 
 /** The extension's schema. */
 export const schemakit = pgSchema('schemakit');
@@ -51,12 +60,17 @@ export const users = schemakit.table('users', {
   updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
   /** schemakit.email_key(email): unique (users_email_key); the conflict target for email. */
   emailKey: text('email_key').generatedAlwaysAs(sql`schemakit.email_key(email)`),
+  /** 1.5 (better-auth emailVerified). */
+  emailVerified: boolean('email_verified').notNull().default(false),
+  /** 1.5 (better-auth image): a URL, at most 2048 characters. */
+  image: text('image'),
 }, (t) => [
   unique('users_email_key').on(t.emailKey),
   check('users_username_check', sql`char_length(${t.username}) BETWEEN 1 AND 255`),
   check('users_email_check', sql`schemakit._email_ok(${t.email})`),
   check('users_display_name_check', sql`char_length(${t.displayName}) <= 255`),
   check('users_password_hash_check', sql`char_length(${t.passwordHash}) BETWEEN 1 AND 255`),
+  check('users_image_check', sql`char_length(${t.image}) <= 2048`),
 ]);
 
 export const snippets = schemakit.table('snippets', {
@@ -91,6 +105,14 @@ export const oauthAccounts = schemakit.table('oauth_accounts', {
   email: text('email'),
   displayName: text('display_name'),
   createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+  /** 1.5: the provider's tokens, AES-256-GCM encrypted by the application (schemakit/better-auth). */
+  accessToken: bytea('access_token'),
+  refreshToken: bytea('refresh_token'),
+  idToken: bytea('id_token'),
+  accessTokenExpiresAt: timestamp('access_token_expires_at', tz),
+  refreshTokenExpiresAt: timestamp('refresh_token_expires_at', tz),
+  scope: text('scope'),
+  updatedAt: timestamp('updated_at', tz),
 }, (t) => [
   unique('oauth_accounts_provider_key').on(t.provider, t.providerId),
   index('oauth_accounts_user_id_idx').on(t.userId),
@@ -98,6 +120,10 @@ export const oauthAccounts = schemakit.table('oauth_accounts', {
   check('oauth_accounts_provider_id_check', sql`char_length(${t.providerId}) BETWEEN 1 AND 255`),
   check('oauth_accounts_email_check', sql`schemakit._email_ok(${t.email})`),
   check('oauth_accounts_display_name_check', sql`char_length(${t.displayName}) <= 255`),
+  check('oauth_accounts_access_token_check', sql`octet_length(${t.accessToken}) BETWEEN 29 AND 65536`),
+  check('oauth_accounts_refresh_token_check', sql`octet_length(${t.refreshToken}) BETWEEN 29 AND 65536`),
+  check('oauth_accounts_id_token_check', sql`octet_length(${t.idToken}) BETWEEN 29 AND 65536`),
+  check('oauth_accounts_scope_check', sql`char_length(${t.scope}) <= 4096`),
 ]);
 
 /** files_mime_type_check (1.5): type/subtype, then optional RFC 9110 parameters. */

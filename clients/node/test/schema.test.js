@@ -15,6 +15,8 @@ after(() => pool.end());
 
 const TABLES = { users: sk.users, snippets: sk.snippets, oauth_accounts: sk.oauthAccounts, files: sk.files };
 const SQL_TYPE = { PgBigInt53: 'bigint', PgText: 'text', PgBoolean: 'boolean', PgTimestamp: 'timestamp with time zone' };
+// customType columns (PgCustomColumn: the bytea tokens) carry their SQL type themselves: dataType().
+const sqlType = (col) => (col.columnType === 'PgCustomColumn' ? col.getSQLType() : SQL_TYPE[col.columnType]);
 
 async function catalogColumns(table) {
   const { rows } = await pool.query(
@@ -37,7 +39,7 @@ for (const [name, table] of Object.entries(TABLES)) {
     for (const col of cfg.columns) {
       const c = cat.find((r) => r.column_name === col.name);
       const where = `${name}.${col.name}`;
-      assert.equal(SQL_TYPE[col.columnType], c.data_type, `${where} type`);
+      assert.equal(sqlType(col), c.data_type, `${where} type`);
       if (col.columnType === 'PgTimestamp') assert.equal(col.withTimezone, true, `${where} timestamptz`);
       if (col.columnType === 'PgTimestamp') assert.equal(col.dataType, 'date', `${where} read as Date`);
       if (col.columnType === 'PgBigInt53') assert.equal(col.dataType, 'number', `${where} bigint as number`);
@@ -102,6 +104,11 @@ test('schema: rows read through Drizzle have numbers for ids and Dates for times
     .values({ userId: u.id, originalName: 'a.txt', mimeType: 'text/plain; charset=utf-8', size: 3 }).returning();
   assert.match(f.filename, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'filename is a UUIDv7');
   assert.equal(typeof f.size, 'number');
+  const token = Buffer.alloc(29, 7);
+  const [a] = await db.insert(sk.oauthAccounts)
+    .values({ userId: u.id, provider: 'p', providerId: email('bytea'), accessToken: token }).returning();
+  assert.ok(Buffer.isBuffer(a.accessToken) && a.accessToken.equals(token), 'bytea read back as the same Buffer');
+  assert.equal(a.refreshToken, null);
   await db.delete(sk.users).where(eq(sk.users.id, u.id));
 });
 

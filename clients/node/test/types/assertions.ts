@@ -6,6 +6,9 @@ import {
   files, issueSession, migrations, sessionUserId, snippets, users, uuidv7Time, TooManyCodesError,
   SchemakitError, toSchemakitError,
 } from 'schemakit';
+import { oauthAccounts } from 'schemakit/schema';
+import { betterAuth } from 'better-auth';
+import { schemakitAdapter, schemakitOTPStorage, tokenHash } from 'schemakit/better-auth';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 const ok = <T extends true>() => undefined as unknown as T;
@@ -24,6 +27,7 @@ const goodUser: NewUser = { email: 'a@b.c' };
 type NewSnippet = InferInsertModel<typeof snippets>;
 const goodSnippet: NewSnippet = { ownerId: 1, body: 'x' };          // public_id from the database
 ok<Equal<InferSelectModel<typeof files>['size'], number>>();
+ok<Equal<InferSelectModel<typeof oauthAccounts>['accessToken'], Buffer | null>>();   // bytea
 
 const pool = new pg.Pool();
 const db = drizzle(pool);
@@ -40,4 +44,14 @@ async function flows() {
   if (e instanceof SchemakitError) { const c: string | undefined = e.constraint; void c; }
   void u; void d; void v;
 }
+// schemakit/better-auth: a pg.Pool and a key make the database option.
+const auth = betterAuth({
+  database: schemakitAdapter({ pool, key: 'a3'.repeat(32) }),
+  advanced: { database: { generateId: 'serial' } },
+});
+const otp: (otp: string) => Promise<string> = schemakitOTPStorage(Buffer.alloc(32)).hash;
+const th: Buffer = tokenHash('t');
+// @ts-expect-error the key is required
+schemakitAdapter({ pool });
+void auth; void otp; void th;
 void flows; void badId; void badKey; void goodUser; void goodSnippet;
