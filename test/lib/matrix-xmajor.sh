@@ -85,6 +85,16 @@ SELECT schemakit.revoke_invitation(i.id, 2) FROM schemakit.invitations i WHERE i
 SQL
 )
     fi
+    # 1.5: better-auth verification values, and sessions under a drawn token
+    if [ "$(sql "$DB" -c "SELECT to_regclass('schemakit.verifications') IS NOT NULL")" = t ]; then
+        out+=$(sql "$DB" 2>&1 >/dev/null <<'SQL'
+INSERT INTO schemakit.verifications (identifier_hash, value, expires_at)
+SELECT sha256(convert_to('email-verification:user' || g || '@example.com', 'UTF8')), '{"v":' || g || '}', now() + interval '1 hour'
+  FROM generate_series(1, 6) g;
+SELECT schemakit.open_session(g, schemakit.random_token(), now() + interval '1 day') FROM generate_series(1, 3) g;
+SQL
+)
+    fi
     is "$out" "" "PostgreSQL $major: rows in every table"
     # The secrets the app handed out before the dump, not yet used.
     code=$(sql "$DB" -c "SELECT schemakit.issue_email_code('keep@example.com', '1 day')")

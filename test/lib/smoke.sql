@@ -99,6 +99,24 @@ SELECT 'schemakit.revoke_invitation(bigint,bigint)', :'revoked1'::boolean AND NO
 SELECT schemakit.remove_member(:org, :uid2, :uid) AS removed \gset
 SELECT 'schemakit.remove_member(bigint,bigint,bigint)', :'removed'::boolean AND schemakit.member_role(:org, :uid2) IS NULL;
 
+-- 1.5: sessions under a caller-drawn token
+SELECT schemakit.random_token() AS tok \gset
+SELECT schemakit.open_session(:uid, :'tok', now() + interval '1 hour', '192.0.2.7', 'smoke') AS sid \gset
+SELECT 'schemakit.open_session(bigint,text,timestamp with time zone,inet,text)',
+       :sid > 0 AND schemakit.session_user_id(:'tok') = :uid;
+SELECT 'schemakit.find_session(text)',
+       (SELECT s.id = :sid AND s.user_id = :uid AND s.user_agent = 'smoke' FROM schemakit.find_session(:'tok') AS s);
+SELECT 'schemakit.find_session_by_id(bigint)',
+       (SELECT s.user_id = :uid AND s.ip_address = '192.0.2.7' FROM schemakit.find_session_by_id(:sid) AS s);
+SELECT 'schemakit.list_user_sessions(bigint)',
+       (SELECT count(*) FILTER (WHERE s.id = :sid) = 1 FROM schemakit.list_user_sessions(:uid) AS s);
+SELECT s.expires_at > now() + interval '1 day' AS extended
+  FROM schemakit.update_session(:sid, now() + interval '2 days') AS s \gset
+SELECT 'schemakit.update_session(bigint,timestamp with time zone)', :'extended'::boolean;
+SELECT schemakit.revoke_session_by_id(:sid) AS rev_id \gset
+SELECT 'schemakit.revoke_session_by_id(bigint)', :'rev_id'::boolean
+       AND NOT schemakit.revoke_session_by_id(:sid) AND NOT EXISTS (SELECT FROM schemakit.find_session_by_id(:sid));
+
 -- grant_app: the app role may call functions and read users, not the secrets
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS sk_smoke_app;
