@@ -53,7 +53,8 @@ fields_small(const Interval *iv)
 static bool
 shift(TimestampTz t, Interval *iv, int sign, TimestampTz *out)
 {
-	PGFunction	fn = sign > 0 ? timestamptz_pl_interval : timestamptz_mi_interval;
+	/* volatile: live across PG_TRY's setjmp (gcc 16 -Wclobbered, PG 18 on sid) */
+	PGFunction volatile fn = sign > 0 ? timestamptz_pl_interval : timestamptz_mi_interval;
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	volatile bool ok = true;

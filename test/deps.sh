@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
 # test/deps.sh - installs the Debian packages schemakit needs to build and
 # test, when any is missing.  Used by test/run and examples/walkthrough.sh.
+# PG_MAJOR (default 15) picks the PostgreSQL major; contrib ships in
+# postgresql-N (trixie and later have no postgresql-contrib package).
+# `test/deps.sh --list` prints the package list and installs nothing
+# (test/matrix.sh builds its chroots from it).
 set -euo pipefail
 
 PG_MAJOR=${PG_MAJOR:-15}
 PKGS=(
     "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR"
     "postgresql-$PG_MAJOR-pgtap" libtap-parser-sourcehandler-pgtap-perl
-    "postgresql-$PG_MAJOR-cron" postgresql-contrib
+    "postgresql-$PG_MAJOR-cron"
     make gcc clang libclang-rt-dev perl
 )
+# PostgreSQL 13 comes from bullseye: clang there ships its sanitizer runtimes
+# itself (no libclang-rt-dev yet), and the 13 server headers include
+# OpenSSL's without depending on libssl-dev.
+if [ "$PG_MAJOR" -le 13 ]; then
+    for i in "${!PKGS[@]}"; do [ "${PKGS[$i]}" != libclang-rt-dev ] || unset 'PKGS[i]'; done
+    PKGS+=(libssl-dev)
+fi
 [ "${SK_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$SK_DEPS_EXTRA" && PKGS+=("${extra[@]}")
+[ "${1:-}" = --list ] && { printf '%s\n' "${PKGS[@]}"; exit 0; }
 
 missing=()
 for p in "${PKGS[@]}"; do
