@@ -17,6 +17,10 @@ RETURNING id, username, email;
 \set ON_ERROR_STOP 0
 INSERT INTO schemakit.users (username, email) VALUES ('ada2', 'ada@example.COM');
 \set ON_ERROR_STOP 1
+\echo '   Addresses compare under email_key(): ASCII case folded, every other byte exact, in any locale.'
+\echo '   A look-alike (here with U+0130, capital I with dot) is another address, not Ada''s:'
+SELECT schemakit.email_key('Ada@Example.com') AS ada_key,
+       schemakit.email_key('Ada@Example.com') = schemakit.email_key(E'Ada@Example.co\u0130') AS lookalike_is_ada;
 
 \echo
 \echo '== She shares a snippet: the internal id stays private, public_id goes in the URL'
