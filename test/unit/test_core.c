@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sk_address.h"
 #include "sk_alphabet.h"
 #include "sk_encode.h"
 #include "sk_random.h"
@@ -1913,6 +1914,55 @@ uuid7_clock_overflow(void)
  * Runs the tests and prints the plan last (TAP allows a trailing plan), so
  * adding a test needs no count to be kept in sync.
  */
+/* ------------------------------------------------------------ address */
+
+/*
+ * sk_address_key: ASCII A-Z folded, every other byte exact, length kept,
+ * idempotent.  Checked over every single byte value, then over look-alikes
+ * whose folding by a libc locale made 1.4 an account-takeover.
+ */
+static void
+test_address_key(void)
+{
+	int			bad = 0;
+	char		out[64];
+	static const struct
+	{
+		const char *in;
+		const char *key;
+	}			cases[] = {
+		{"Bob@GitHub.COM", "bob@github.com"},
+		{"bob@g\xc4\xb0thub.com", "bob@g\xc4\xb0thub.com"},	/* U+0130 kept */
+		{"\xe2\x84\xaa" "ate@kit.example", "\xe2\x84\xaa" "ate@kit.example"},	/* Kelvin kept */
+		{"\xc3\x84" "DA@b\xc3\xbc" "cher.de", "\xc3\x84" "da@b\xc3\xbc" "cher.de"},	/* only ASCII folds */
+		{"IVAN@MAIL.EXAMPLE", "ivan@mail.example"},	/* no Turkish dotless i */
+		{"", ""},
+	};
+
+	for (int c = 0; c < 256; c++)
+	{
+		char		in = (char) c;
+		char		o;
+
+		sk_address_key(&in, 1, &o);
+		if ((unsigned char) o != ((c >= 'A' && c <= 'Z') ? c + 32 : c))
+			bad++;
+	}
+	ok(bad == 0, "sk_address_key folds exactly A-Z and keeps the other 230 byte values (%d wrong)", bad);
+
+	for (size_t i = 0; i < lengthof(cases); i++)
+	{
+		size_t		n = strlen(cases[i].in);
+		char		again[64];
+
+		memset(out, 0, sizeof(out));
+		sk_address_key(cases[i].in, n, out);
+		sk_address_key(out, n, again);
+		ok(memcmp(out, cases[i].key, n + 1) == 0 && memcmp(again, out, n) == 0,
+		   "sk_address_key case %zu: the expected key, same length, idempotent", i);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1958,6 +2008,8 @@ main(int argc, char **argv)
 		test_uuid7_unix_ms();
 		test_uuid7_entropy_failure();
 		uuid7_clock_overflow();
+
+		test_address_key();
 	}
 
 	printf("1..%d\n", tap_count);
