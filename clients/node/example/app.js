@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * An app written the Drizzle way on top of schemakit: sign-up and login by
- * email code, sessions, snippets, files, and a table of its own (bookmarks).
+ * email code, sessions, snippets, files, organizations with invitations, and
+ * a table of its own (bookmarks).
  *
  *   const app = createApp(new pg.Pool());
  *   const { code } = await app.requestCode('ada@example.com');   // mail the code
@@ -10,14 +11,15 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import {
-  emailKeySql, files, issueEmailCode, issueSession, recordSnippetView, revokeSession,
-  sessionUserId, snippets, users, uuidv7Time, verifyEmailCode,
+  acceptInvitation, createOrganization, emailKeySql, files, inviteMember, issueEmailCode, issueSession,
+  memberships, organizations, recordSnippetView, revokeSession, sessionUserId, snippets, users,
+  uuidv7Time, verifyEmailCode,
 } from 'schemakit';
 import { bookmarks } from './schema.js';
 
 /** @param {import('pg').Pool} pool */
 export function createApp(pool) {
-  const db = drizzle(pool, { schema: { users, snippets, files, bookmarks } });
+  const db = drizzle(pool, { schema: { users, snippets, files, organizations, memberships, bookmarks } });
 
   /** The user with this address (an index lookup on users_email_key), or undefined. */
   async function userByEmail(/** @type {string} */ email) {
@@ -108,6 +110,37 @@ export function createApp(pool) {
       const u = await requireUser(token);
       const [row] = await db.insert(files).values({ userId: u.id, ...f }).returning();
       return { ...row, storedAt: await uuidv7Time(db, row.filename) };
+    },
+
+    /** An organization the signed-in user owns; returns its id. */
+    async createOrganization(/** @type {string} */ token, /** @type {string} */ name) {
+      const u = await requireUser(token);
+      return createOrganization(db, u.id, name);
+    },
+
+    /**
+     * Invites an address as the signed-in user (the acting user is always the
+     * session's user, never an id from the request); returns the invitation
+     * token to mail.  The extension decides whether this user may invite.
+     */
+    async invite(/** @type {string} */ token, /** @type {number} */ organizationId,
+      /** @type {string} */ email, /** @type {'owner' | 'admin' | 'member'} */ role = 'member') {
+      const u = await requireUser(token);
+      return inviteMember(db, { organizationId, email, role, inviterUserId: u.id });
+    },
+
+    /** The invitee, signed in with the invited address, follows the mailed link. */
+    async join(/** @type {string} */ token, /** @type {string} */ invitationToken) {
+      const u = await requireUser(token);
+      return acceptInvitation(db, invitationToken, u.id);
+    },
+
+    /** The signed-in user's organizations with their role, by name. */
+    async myOrganizations(/** @type {string} */ token) {
+      const u = await requireUser(token);
+      return db.select({ id: organizations.id, slug: organizations.slug, name: organizations.name, role: memberships.role })
+        .from(memberships).innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+        .where(eq(memberships.userId, u.id)).orderBy(organizations.name);
     },
 
     async bookmark(/** @type {string} */ token, /** @type {string} */ publicId, /** @type {string | null} */ note = null) {

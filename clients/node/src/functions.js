@@ -25,14 +25,13 @@ import { toSchemakitError } from './errors.js';
  */
 
 /**
- * Runs the one-row, one-column statement built from a template and returns
- * the value of column "v".
+ * Runs the statement built from a template and returns its rows.
  * @param {Queryable} db
  * @param {TemplateStringsArray | string[]} strings
  * @param {unknown[]} values
- * @returns {Promise<any>}
+ * @returns {Promise<any[]>}
  */
-async function scalar(db, strings, values) {
+async function rowsOf(db, strings, values) {
   /** @type {any} */
   let res;
   try {
@@ -49,9 +48,29 @@ async function scalar(db, strings, values) {
   } catch (err) {
     throw toSchemakitError(err);
   }
-  const rows = Array.isArray(res) ? res : res.rows;
+  return Array.isArray(res) ? res : res.rows;
+}
+
+/**
+ * Runs the one-row, one-column statement built from a template and returns
+ * the value of column "v".
+ * @param {Queryable} db
+ * @param {TemplateStringsArray | string[]} strings
+ * @param {unknown[]} values
+ * @returns {Promise<any>}
+ */
+async function scalar(db, strings, values) {
+  const rows = await rowsOf(db, strings, values);
   return rows[0].v;
 }
+
+/**
+ * Tagged template: the template's pieces as [strings, values] (for rowsOf).
+ * @param {TemplateStringsArray} strings
+ * @param {unknown[]} values
+ * @returns {[TemplateStringsArray, unknown[]]}
+ */
+const tpl = (strings, ...values) => [strings, values];
 
 /** Tagged template: scalar(db, ...) with the template's pieces. */
 const q = (/** @type {Queryable} */ db) =>
@@ -354,4 +373,144 @@ export async function purgeExpired(db, olderThan) {
     ? await q(db)`SELECT schemakit.purge_expired() AS v`
     : await q(db)`SELECT schemakit.purge_expired(${intervalParam(olderThan)}::interval) AS v`;
   return /** @type {number} */ (toId(v));
+}
+
+// ---------------------------------------------------------------------------
+// Organizations (1.5)
+// ---------------------------------------------------------------------------
+
+/**
+ * @typedef {'owner' | 'admin' | 'member'} OrganizationRole
+ * @typedef {import('drizzle-orm').InferSelectModel<typeof import('./schema.js').memberships>} Membership
+ *   a schemakit.memberships row, as a Drizzle select returns it
+ */
+
+/**
+ * schemakit.create_organization(owner_user_id, name, slug): the new
+ * organization's id; the user is its owner.  Without a slug one is drawn
+ * (10 of [0-9a-z]).  UniqueViolationError for a taken slug;
+ * InvalidArgumentError for a bad name or slug (lower-case it first);
+ * UnknownUserError for an unknown user.
+ * @param {Queryable} db
+ * @param {number | bigint} ownerUserId
+ * @param {string} name
+ * @param {{ slug?: string | null }} [opts]
+ * @returns {Promise<number>}
+ */
+export async function createOrganization(db, ownerUserId, name, opts = {}) {
+  const v = await q(db)`SELECT schemakit.create_organization(${idParam(ownerUserId)}::bigint, ${name}::text,
+    ${opts.slug ?? null}::text) AS v`;
+  return /** @type {number} */ (toId(v));
+}
+
+/**
+ * schemakit.member_role(organization_id, user_id): the user's role in the
+ * organization, or null (not a member, no such organization).  One primary
+ * key probe: call it on every request that touches an organization.
+ * @param {Queryable} db
+ * @param {number | bigint} organizationId
+ * @param {number | bigint} userId
+ * @returns {Promise<OrganizationRole | null>}
+ */
+export function memberRole(db, organizationId, userId) {
+  return q(db)`SELECT schemakit.member_role(${idParam(organizationId)}::bigint, ${idParam(userId)}::bigint) AS v`;
+}
+
+/*
+ * The functions that take an acting user take an object, so the acting user
+ * (the logged-in user, never an id from the request) cannot be swapped with
+ * the member by position.
+ */
+
+/**
+ * schemakit.invite_member(...): the invitation token (43 characters, 256
+ * bits); mail it, never store or log it (only its hash is stored).  A newer
+ * invitation to the same address replaces the open one.  PermissionDeniedError
+ * when the inviter may not invite with this role; UniqueViolationError when a
+ * member already has the address; InvalidArgumentError for a bad address, role
+ * or ttl; UnknownUserError for an unknown inviter or organization.
+ * @param {Queryable} db
+ * @param {{ organizationId: number | bigint, email: string, role: OrganizationRole,
+ *           inviterUserId: number | bigint, ttl?: Interval }} invite
+ *   ttl: (0, 30 days], default 7 days
+ * @returns {Promise<string>}
+ */
+export function inviteMember(db, invite) {
+  const ttl = invite.ttl === undefined ? '7 days' : intervalParam(invite.ttl);
+  return q(db)`SELECT schemakit.invite_member(${idParam(invite.organizationId)}::bigint, ${invite.email}::text,
+    ${invite.role}::text, ${idParam(invite.inviterUserId)}::bigint, ${ttl}::interval) AS v`;
+}
+
+/**
+ * schemakit.accept_invitation(token, user_id): the new membership, once per
+ * invitation, for the user whose address the invitation was sent to.
+ * UnknownInvitationError (SKR10), InvitationExpiredError (SKR11),
+ * InvitationRevokedError (SKR12), InvitationAcceptedError (SKR13), all
+ * InvitationError; PermissionDeniedError (42501) when the user has another
+ * address; UniqueViolationError when already a member (the invitation stays
+ * open); InvalidArgumentError for a malformed token.
+ * @param {Queryable} db
+ * @param {string} token
+ * @param {number | bigint} userId
+ * @returns {Promise<Membership>}
+ */
+export async function acceptInvitation(db, token, userId) {
+  const rows = await rowsOf(db, ...tpl`SELECT m.id, m.organization_id, m.user_id, m.role, m.created_at, m.updated_at
+    FROM schemakit.accept_invitation(${token}::text, ${idParam(userId)}::bigint) m`);
+  const r = rows[0];
+  return {
+    id: /** @type {number} */ (toId(r.id)),
+    organizationId: /** @type {number} */ (toId(r.organization_id)),
+    userId: /** @type {number} */ (toId(r.user_id)),
+    role: r.role,
+    createdAt: /** @type {Date} */ (toDate(r.created_at)),
+    updatedAt: /** @type {Date} */ (toDate(r.updated_at)),
+  };
+}
+
+/**
+ * schemakit.revoke_invitation(invitation_id, actor_user_id): true if this
+ * call revoked it; false when it was no longer open (accepted, revoked,
+ * expired).  Owners and admins only (PermissionDeniedError);
+ * UnknownInvitationError (SKR10) for an unknown id.  Find the id in
+ * `invitations` (the app role may read it, all but token_hash).
+ * @param {Queryable} db
+ * @param {{ invitationId: number | bigint, actorUserId: number | bigint }} revoke
+ * @returns {Promise<boolean>}
+ */
+export function revokeInvitation(db, revoke) {
+  return q(db)`SELECT schemakit.revoke_invitation(${idParam(revoke.invitationId)}::bigint,
+    ${idParam(revoke.actorUserId)}::bigint) AS v`;
+}
+
+/**
+ * schemakit.set_member_role(organization_id, user_id, role, actor_user_id):
+ * true if the role changed, false if it already was this role.  Owners change
+ * any role; admins change admins and members and make no owners
+ * (PermissionDeniedError).  LastOwnerError (SKR14) when the last owner would
+ * be demoted; UnknownUserError when the user is not a member.
+ * @param {Queryable} db
+ * @param {{ organizationId: number | bigint, userId: number | bigint, role: OrganizationRole,
+ *           actorUserId: number | bigint }} change
+ * @returns {Promise<boolean>}
+ */
+export function setMemberRole(db, change) {
+  return q(db)`SELECT schemakit.set_member_role(${idParam(change.organizationId)}::bigint,
+    ${idParam(change.userId)}::bigint, ${change.role}::text, ${idParam(change.actorUserId)}::bigint) AS v`;
+}
+
+/**
+ * schemakit.remove_member(organization_id, user_id, actor_user_id): true if
+ * removed, false if the user was no member.  Every member may leave
+ * (userId = actorUserId); owners remove anyone, admins remove admins and
+ * members (else PermissionDeniedError).  LastOwnerError (SKR14) when the last
+ * owner would go: make another member an owner first, or delete the
+ * organization.
+ * @param {Queryable} db
+ * @param {{ organizationId: number | bigint, userId: number | bigint, actorUserId: number | bigint }} removal
+ * @returns {Promise<boolean>}
+ */
+export function removeMember(db, removal) {
+  return q(db)`SELECT schemakit.remove_member(${idParam(removal.organizationId)}::bigint,
+    ${idParam(removal.userId)}::bigint, ${idParam(removal.actorUserId)}::bigint) AS v`;
 }

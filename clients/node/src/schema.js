@@ -19,6 +19,14 @@
  *   an existing view, so it can be selected but not written, and drizzle-kit
  *   never creates or drops it.
  *
+ * - organizations, memberships and invitations (1.5) are written by the
+ *   organization functions (createOrganization, inviteMember, ...); the app
+ *   role may read them, rename and delete organizations, and point foreign
+ *   keys at organizations.  Inserting into them is refused (42501).
+ * - `invitations.token_hash` is not declared: the app role may not read it
+ *   (grant_app grants SELECT on every other column), and Drizzle selects only
+ *   declared columns, so `db.select().from(invitations)` works.
+ *
  * Not declared on purpose: email_codes, password_reset_tokens, sessions and
  * _code_key.  An application role has no rights on them; use the functions.
  *
@@ -29,7 +37,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, check, customType, index, pgSchema, text, timestamp, unique,
+  bigint, boolean, check, customType, index, pgSchema, primaryKey, text, timestamp, unique,
 } from 'drizzle-orm/pg-core';
 
 /**
@@ -148,6 +156,91 @@ export const files = schemakit.table('files', {
   check('files_original_name_check', sql`char_length(${t.originalName}) BETWEEN 1 AND 255`),
   check('files_mime_type_check', sql`char_length(${t.mimeType}) <= 255 AND ${t.mimeType} ~ ${sql.raw(MIME_TYPE_REGEX)}`),
   check('files_size_check', sql`${t.size} >= 0`),
+]);
+
+/** The roles of organization members (memberships_role_check, invitations_role_check). */
+export const ORGANIZATION_ROLES = /** @type {const} */ (['owner', 'admin', 'member']);
+
+/**
+ * 1.5.  Created only by schemakit.create_organization() (createOrganization),
+ * so that every organization has an owner from the start.  The app role may
+ * read it, UPDATE slug and name, DELETE it (memberships and invitations go
+ * with it) and reference it.
+ */
+export const organizations = schemakit.table('organizations', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  /** Goes into URLs: 1 to 63 of [a-z0-9] and inner '-', compared exactly; unique. */
+  slug: text('slug').notNull(),
+  /** 1 to 255 characters, not blank. */
+  name: text('name').notNull(),
+  createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+  /** Kept by the organizations_touch_updated_at trigger (slug or name changed). */
+  updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+}, (t) => [
+  unique('organizations_slug_key').on(t.slug),
+  check('organizations_slug_check', sql`${t.slug} ~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'`),
+  check('organizations_name_check', sql`char_length(${t.name}) <= 255 AND btrim(${t.name}) <> ''`),
+]);
+
+/**
+ * 1.5.  One row per user and organization (primary key organization_id,
+ * user_id); written only by the organization functions and cascades.  The
+ * app role may read it.  An organization always keeps an owner (SKR14).
+ */
+export const memberships = schemakit.table('memberships', {
+  /** Unique (memberships_id_key), not the primary key. */
+  id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+  organizationId: bigint('organization_id', { mode: 'number' }).notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  userId: bigint('user_id', { mode: 'number' }).notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  role: text('role', { enum: ORGANIZATION_ROLES }).notNull(),
+  /** When the user joined. */
+  createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+  /** Kept by the memberships_touch_updated_at trigger (role changed). */
+  updatedAt: timestamp('updated_at', tz).notNull().defaultNow(),
+}, (t) => [
+  primaryKey({ name: 'memberships_pkey', columns: [t.organizationId, t.userId] }),
+  unique('memberships_id_key').on(t.id),
+  index('memberships_user_id_idx').on(t.userId),
+  check('memberships_role_check', sql`${t.role} = ANY (ARRAY['owner', 'admin', 'member'])`),
+]);
+
+/**
+ * 1.5.  Invitations to join an organization, written only by inviteMember,
+ * acceptInvitation, revokeInvitation and purge_expired().  token_hash (the
+ * SHA-256 of the token) is left out: the app role cannot read it.  Open
+ * invitations: acceptedAt, revokedAt NULL and expiresAt in the future.
+ */
+export const invitations = schemakit.table('invitations', {
+  /** What revokeInvitation takes. */
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  organizationId: bigint('organization_id', { mode: 'number' }).notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  /** The address as given. */
+  email: text('email').notNull(),
+  /** schemakit.email_key(email): compared with users.email_key on acceptance. */
+  emailKey: text('email_key').generatedAlwaysAs(sql`schemakit.email_key(email)`),
+  /** The role the membership gets. */
+  role: text('role', { enum: ORGANIZATION_ROLES }).notNull(),
+  /** The inviting user; NULL once that user is deleted. */
+  invitedBy: bigint('invited_by', { mode: 'number' })
+    .references(() => users.id, { onDelete: 'set null' }),
+  createdAt: timestamp('created_at', tz).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', tz).notNull(),
+  acceptedAt: timestamp('accepted_at', tz),
+  /** The user who accepted; NULL once that user is deleted. */
+  acceptedBy: bigint('accepted_by', { mode: 'number' })
+    .references(() => users.id, { onDelete: 'set null' }),
+  /** Set by revokeInvitation, or by inviteMember when a newer invitation replaces it. */
+  revokedAt: timestamp('revoked_at', tz),
+}, (t) => [
+  index('invitations_organization_id_idx').on(t.organizationId),
+  index('invitations_invited_by_idx').on(t.invitedBy),
+  index('invitations_accepted_by_idx').on(t.acceptedBy),
+  check('invitations_email_check', sql`schemakit._email_ok(${t.email})`),
+  check('invitations_role_check', sql`${t.role} = ANY (ARRAY['owner', 'admin', 'member'])`),
+  check('invitations_closed_once_check', sql`${t.acceptedAt} IS NULL OR ${t.revokedAt} IS NULL`),
 ]);
 
 /** Read-only: one row per extension version step applied to this database. */

@@ -101,7 +101,9 @@ test('errors: 23505 and 23514 from the app\'s own Drizzle writes, with the const
 for (const [state, Cls] of [['55000', sk.PrerequisiteStateError], ['53400', sk.CodeGuardFullError],
   ['22023', sk.InvalidArgumentError], ['22004', sk.NullArgumentError], ['23503', sk.UnknownUserError],
   ['23505', sk.UniqueViolationError], ['42501', sk.PermissionDeniedError], ['SKR01', sk.TooManyCodesError],
-  ['SKR02', sk.TooManyFailedVerificationsError]]) {
+  ['SKR02', sk.TooManyFailedVerificationsError], ['SKR10', sk.UnknownInvitationError],
+  ['SKR11', sk.InvitationExpiredError], ['SKR12', sk.InvitationRevokedError],
+  ['SKR13', sk.InvitationAcceptedError], ['SKR14', sk.LastOwnerError]]) {
   test(`errors: SQLSTATE ${state} maps to ${Cls.name}`, async () => {
     const raise = `DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '${state}', MESSAGE = 'm', DETAIL = 'd', HINT = 'h'; END $$`;
     for (const run of [() => pool.query(raise), () => db.execute(sql.raw(raise))]) {
@@ -112,6 +114,7 @@ for (const [state, Cls] of [['55000', sk.PrerequisiteStateError], ['53400', sk.C
       assert.equal(caught.detail, 'd');
       assert.equal(caught.hint, 'h');
       assert.ok(caught.cause, 'the driver error is kept as cause');
+      assert.equal(caught instanceof sk.InvitationError, /^SKR1[0-3]$/.test(state), 'InvitationError: SKR10 to SKR13');
     }
   });
 }

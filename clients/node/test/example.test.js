@@ -1,8 +1,9 @@
 // The Drizzle example app (example/app.js): sign-up and login by email code,
-// sessions, a snippet, a file and a bookmark in the app's own table.
+// sessions, a snippet, a file, a bookmark in the app's own table, and an organization.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createApp } from '../example/app.js';
+import * as sk from 'schemakit';
 import { email, newPool } from './helpers.js';
 
 // The app's own table, as its migration (drizzle-kit.test.js checks that
@@ -60,4 +61,19 @@ test('example: snippets, views, files and bookmarks', async () => {
   assert.equal(b.note, 'read later');
   assert.equal((await app.bookmark(token, s.publicId, 'again')).id, b.id);
   await assert.rejects(app.createSnippet('not a token', { body: 'x' }), { status: 401 });
+});
+
+test('example: an organization, an invitation mailed and accepted once by the invitee', async () => {
+  const ownerAddr = email('owner');
+  const { token: owner } = await app.signInWithCode(ownerAddr, (await app.requestCode(ownerAddr)).code);
+  const guestAddr = email('guest');
+  const { token: guest } = await app.signInWithCode(guestAddr, (await app.requestCode(guestAddr)).code);
+  const org = await app.createOrganization(owner, 'Analytical Engines');
+  const link = await app.invite(owner, org, guestAddr, 'admin');
+  await assert.rejects(app.invite(guest, org, email('x')), sk.PermissionDeniedError, 'not a member yet');
+  const m = await app.join(guest, link);
+  assert.equal(m.role, 'admin');
+  await assert.rejects(app.join(guest, link), sk.InvitationAcceptedError);
+  assert.deepEqual((await app.myOrganizations(guest)).map((o) => [o.id, o.name, o.role]),
+    [[org, 'Analytical Engines', 'admin']]);
 });

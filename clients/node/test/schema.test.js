@@ -13,7 +13,14 @@ const pool = newPool();
 const db = drizzle(pool);
 after(() => pool.end());
 
-const TABLES = { users: sk.users, snippets: sk.snippets, oauth_accounts: sk.oauthAccounts, files: sk.files };
+const TABLES = {
+  users: sk.users, snippets: sk.snippets, oauth_accounts: sk.oauthAccounts, files: sk.files,
+  organizations: sk.organizations, memberships: sk.memberships, invitations: sk.invitations,
+};
+// Columns left out of a Drizzle table on purpose, and only these: secrets the
+// app role cannot read (the test checks it cannot).  Any other catalog column
+// missing from the definitions fails.
+const OMITTED = { invitations: ['token_hash'] };
 const SQL_TYPE = { PgBigInt53: 'bigint', PgText: 'text', PgBoolean: 'boolean', PgTimestamp: 'timestamp with time zone' };
 // customType columns (PgCustomColumn: the bytea tokens) carry their SQL type themselves: dataType().
 const sqlType = (col) => (col.columnType === 'PgCustomColumn' ? col.getSQLType() : SQL_TYPE[col.columnType]);
@@ -33,9 +40,42 @@ for (const [name, table] of Object.entries(TABLES)) {
     const cfg = getTableConfig(table);
     assert.equal(cfg.schema, 'schemakit');
     assert.equal(cfg.name, name);
-    const cat = await catalogColumns(name);
+    const all = await catalogColumns(name);
+    const omitted = OMITTED[name] ?? [];
+    // (information_schema.columns lists only the columns the current role may use:
+    // an omitted secret column is looked up in pg_attribute.)
+    for (const o of omitted) {
+      const { rows: [a] } = await pool.query(
+        `SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped`,
+        [`schemakit.${name}`, o]);
+      assert.equal(a.n, 1, `${name}.${o} (omitted on purpose) exists`);
+    }
+    const cat = all.filter((c) => !omitted.includes(c.column_name));
     assert.deepEqual(cfg.columns.map((c) => c.name).sort(), cat.map((c) => c.column_name).sort(),
-      'the same columns');
+      `the same columns${omitted.length ? ` but ${omitted.join(', ')}` : ''}`);
+    const { rows: pk } = await pool.query(
+      `SELECT a.attname FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)
+        WHERE k.conrelid = $1::regclass AND k.contype = 'p'`, [`schemakit.${name}`]);
+    const pkCols = pk.map((r) => r.attname).sort();
+    if (pkCols.length > 1) {
+      // A composite key: declared with primaryKey({ name, columns }).
+      const { rows: [k] } = await pool.query(
+        `SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'`, [`schemakit.${name}`]);
+      assert.equal(cfg.primaryKeys.length, 1, `${name} composite primary key declared`);
+      assert.equal(cfg.primaryKeys[0].getName(), k.conname, `${name} primary key name`);
+      assert.deepEqual(cfg.primaryKeys[0].columns.map((c) => c.name).sort(), pkCols, `${name} primary key columns`);
+    } else {
+      assert.equal(cfg.primaryKeys.length, 0, `${name}: no composite key`);
+    }
+    // Every declared column is readable by the app role (a Drizzle select names them all);
+    // every omitted one is not.
+    const { rows: priv } = await pool.query(
+      `SELECT a.attname, has_column_privilege(current_user, a.attrelid, a.attnum, 'SELECT') AS readable
+         FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
+      [`schemakit.${name}`]);
+    for (const r of priv) {
+      assert.equal(r.readable, !omitted.includes(r.attname), `${name}.${r.attname} readable by the app role`);
+    }
     for (const col of cfg.columns) {
       const c = cat.find((r) => r.column_name === col.name);
       const where = `${name}.${col.name}`;
@@ -55,24 +95,43 @@ for (const [name, table] of Object.entries(TABLES)) {
       const drizzleFills = col.hasDefault || Boolean(col.generatedIdentity) || Boolean(col.generated);
       assert.equal(drizzleFills, dbFills, `${where} default presence`);
       assert.equal(col.defaultFn, undefined, `${where} is never filled on the client`);
-      assert.equal(col.primary, col.name === 'id', `${where} primary key`);
+      assert.equal(col.primary, pkCols.length === 1 && pkCols[0] === col.name, `${where} primary key`);
+      if (col.enumValues) {
+        const { rows: [chk] } = await pool.query(
+          `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass AND conname = $2`,
+          [`schemakit.${name}`, `${name}_${col.name}_check`]);
+        const allowed = [...chk.def.matchAll(/'([^']*)'::text/g)].map((m) => m[1]);
+        assert.deepEqual([...col.enumValues].sort(), allowed.sort(), `${where} enum = its CHECK`);
+      }
     }
   });
 }
 
-test('schema: unique constraints and foreign keys carry the catalog names', async () => {
+// Unique constraints on an omitted column cannot be declared.
+const OMITTED_UNIQUE = { invitations: ['invitations_token_hash_key'] };
+const ON_DELETE = { c: 'cascade', n: 'set null', a: 'no action', r: 'restrict', d: 'set default' };
+
+test('schema: unique constraints carry the catalog names; foreign keys match the catalog', async () => {
   const { rows } = await pool.query(
     `SELECT conrelid::regclass::text AS tbl, conname, contype FROM pg_constraint
       WHERE connamespace = 'schemakit'::regnamespace AND contype IN ('u')`);
+  const { rows: fks } = await pool.query(
+    `SELECT conrelid::regclass::text AS tbl, confrelid::regclass::text AS ref, confdeltype,
+            (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
+              WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)) AS cols
+       FROM pg_constraint k WHERE connamespace = 'schemakit'::regnamespace AND contype = 'f'`);
   for (const [name, table] of Object.entries(TABLES)) {
     const mine = getTableConfig(table).uniqueConstraints.map((u) => u.name).sort();
-    const theirs = rows.filter((r) => r.tbl === `schemakit.${name}`).map((r) => r.conname).sort();
+    const theirs = rows.filter((r) => r.tbl === `schemakit.${name}`).map((r) => r.conname)
+      .filter((n) => !(OMITTED_UNIQUE[name] ?? []).includes(n)).sort();
     assert.deepEqual(mine, theirs, `${name} unique constraints`);
-    for (const fk of getTableConfig(table).foreignKeys) {
+    const declared = getTableConfig(table).foreignKeys.map((fk) => {
       const ref = fk.reference();
-      assert.equal(getTableConfig(ref.foreignTable).name, 'users');
-      assert.equal(fk.onDelete, 'cascade');
-    }
+      return `${ref.columns.map((c) => c.name).sort().join(',')} -> schemakit.${getTableConfig(ref.foreignTable).name} ${fk.onDelete}`;
+    }).sort();
+    const catalog = fks.filter((r) => r.tbl === `schemakit.${name}`)
+      .map((r) => `${r.cols.join(',')} -> ${r.ref} ${ON_DELETE[r.confdeltype]}`).sort();
+    assert.deepEqual(declared, catalog, `${name} foreign keys`);
   }
 });
 

@@ -63,16 +63,29 @@ export class InvalidArgumentError extends SchemakitError {
 /** 22004 null_value_not_allowed: a NULL where a value is required. */
 export class NullArgumentError extends SchemakitError {
 }
-/** 23503 foreign_key_violation: unknown user (user_id / owner_id). */
+/**
+ * 23503 foreign_key_violation: unknown user (user_id / owner_id); for the
+ * organization functions also an unknown organization, or a user who is not
+ * a member (setMemberRole).
+ */
 export class UnknownUserError extends SchemakitError {
 }
-/** 23505 unique_violation: duplicate username/email_key/public_id/filename, or an OAuth account linked to another user. */
+/**
+ * 23505 unique_violation: duplicate username/email_key/public_id/filename, an
+ * OAuth account linked to another user, a taken organization slug, or a user
+ * who is already a member (inviteMember, acceptInvitation).
+ */
 export class UniqueViolationError extends SchemakitError {
 }
 /** 23514 check_violation: a CHECK constraint of a schemakit table (lengths, email form, MIME type form). */
 export class CheckViolationError extends SchemakitError {
 }
-/** 42501 insufficient_privilege: the role lacks a grant (run schemakit.grant_app). */
+/**
+ * 42501 insufficient_privilege: the role lacks a grant (run schemakit.grant_app);
+ * or, from the organization functions, the acting user may not do this (a
+ * member inviting, an admin touching an owner, a non-member), or the
+ * invitation was sent to another address than the accepting user's.
+ */
 export class PermissionDeniedError extends SchemakitError {
 }
 /** 55000 object_not_in_prerequisite_state: no usable code key, a refused downgrade, a tampered sessions table. */
@@ -90,6 +103,24 @@ export class TooManyCodesError extends RateLimitError {
 /** SKR02: too many failed code verifications for this address in the window. */
 export class TooManyFailedVerificationsError extends RateLimitError {
 }
+/** Base of SKR10 to SKR13: why an invitation cannot be accepted (or revoked). */
+export class InvitationError extends SchemakitError {
+}
+/** SKR10: unknown invitation (no invitation has this token or id: never issued, purged, or its organization deleted). */
+export class UnknownInvitationError extends InvitationError {
+}
+/** SKR11: the invitation expired. */
+export class InvitationExpiredError extends InvitationError {
+}
+/** SKR12: the invitation was revoked, or replaced by a newer one to the same address. */
+export class InvitationRevokedError extends InvitationError {
+}
+/** SKR13: the invitation was already accepted (also the loser of two concurrent acceptances). */
+export class InvitationAcceptedError extends InvitationError {
+}
+/** SKR14: the change would leave the organization without an owner. */
+export class LastOwnerError extends SchemakitError {
+}
 /** SQLSTATE -> class.  Anything else becomes a plain SchemakitError. */
 export const ERROR_CLASSES: Readonly<{
     '22023': typeof InvalidArgumentError;
@@ -102,4 +133,9 @@ export const ERROR_CLASSES: Readonly<{
     '53400': typeof CodeGuardFullError;
     SKR01: typeof TooManyCodesError;
     SKR02: typeof TooManyFailedVerificationsError;
+    SKR10: typeof UnknownInvitationError;
+    SKR11: typeof InvitationExpiredError;
+    SKR12: typeof InvitationRevokedError;
+    SKR13: typeof InvitationAcceptedError;
+    SKR14: typeof LastOwnerError;
 }>;

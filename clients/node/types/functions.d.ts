@@ -173,6 +173,117 @@ export function revokeUserSessions(db: Queryable, userId: number | bigint): Prom
  */
 export function purgeExpired(db: Queryable, olderThan?: Interval): Promise<number>;
 /**
+ * @typedef {'owner' | 'admin' | 'member'} OrganizationRole
+ * @typedef {import('drizzle-orm').InferSelectModel<typeof import('./schema.js').memberships>} Membership
+ *   a schemakit.memberships row, as a Drizzle select returns it
+ */
+/**
+ * schemakit.create_organization(owner_user_id, name, slug): the new
+ * organization's id; the user is its owner.  Without a slug one is drawn
+ * (10 of [0-9a-z]).  UniqueViolationError for a taken slug;
+ * InvalidArgumentError for a bad name or slug (lower-case it first);
+ * UnknownUserError for an unknown user.
+ * @param {Queryable} db
+ * @param {number | bigint} ownerUserId
+ * @param {string} name
+ * @param {{ slug?: string | null }} [opts]
+ * @returns {Promise<number>}
+ */
+export function createOrganization(db: Queryable, ownerUserId: number | bigint, name: string, opts?: {
+    slug?: string | null;
+}): Promise<number>;
+/**
+ * schemakit.member_role(organization_id, user_id): the user's role in the
+ * organization, or null (not a member, no such organization).  One primary
+ * key probe: call it on every request that touches an organization.
+ * @param {Queryable} db
+ * @param {number | bigint} organizationId
+ * @param {number | bigint} userId
+ * @returns {Promise<OrganizationRole | null>}
+ */
+export function memberRole(db: Queryable, organizationId: number | bigint, userId: number | bigint): Promise<OrganizationRole | null>;
+/**
+ * schemakit.invite_member(...): the invitation token (43 characters, 256
+ * bits); mail it, never store or log it (only its hash is stored).  A newer
+ * invitation to the same address replaces the open one.  PermissionDeniedError
+ * when the inviter may not invite with this role; UniqueViolationError when a
+ * member already has the address; InvalidArgumentError for a bad address, role
+ * or ttl; UnknownUserError for an unknown inviter or organization.
+ * @param {Queryable} db
+ * @param {{ organizationId: number | bigint, email: string, role: OrganizationRole,
+ *           inviterUserId: number | bigint, ttl?: Interval }} invite
+ *   ttl: (0, 30 days], default 7 days
+ * @returns {Promise<string>}
+ */
+export function inviteMember(db: Queryable, invite: {
+    organizationId: number | bigint;
+    email: string;
+    role: OrganizationRole;
+    inviterUserId: number | bigint;
+    ttl?: Interval;
+}): Promise<string>;
+/**
+ * schemakit.accept_invitation(token, user_id): the new membership, once per
+ * invitation, for the user whose address the invitation was sent to.
+ * UnknownInvitationError (SKR10), InvitationExpiredError (SKR11),
+ * InvitationRevokedError (SKR12), InvitationAcceptedError (SKR13), all
+ * InvitationError; PermissionDeniedError (42501) when the user has another
+ * address; UniqueViolationError when already a member (the invitation stays
+ * open); InvalidArgumentError for a malformed token.
+ * @param {Queryable} db
+ * @param {string} token
+ * @param {number | bigint} userId
+ * @returns {Promise<Membership>}
+ */
+export function acceptInvitation(db: Queryable, token: string, userId: number | bigint): Promise<Membership>;
+/**
+ * schemakit.revoke_invitation(invitation_id, actor_user_id): true if this
+ * call revoked it; false when it was no longer open (accepted, revoked,
+ * expired).  Owners and admins only (PermissionDeniedError);
+ * UnknownInvitationError (SKR10) for an unknown id.  Find the id in
+ * `invitations` (the app role may read it, all but token_hash).
+ * @param {Queryable} db
+ * @param {{ invitationId: number | bigint, actorUserId: number | bigint }} revoke
+ * @returns {Promise<boolean>}
+ */
+export function revokeInvitation(db: Queryable, revoke: {
+    invitationId: number | bigint;
+    actorUserId: number | bigint;
+}): Promise<boolean>;
+/**
+ * schemakit.set_member_role(organization_id, user_id, role, actor_user_id):
+ * true if the role changed, false if it already was this role.  Owners change
+ * any role; admins change admins and members and make no owners
+ * (PermissionDeniedError).  LastOwnerError (SKR14) when the last owner would
+ * be demoted; UnknownUserError when the user is not a member.
+ * @param {Queryable} db
+ * @param {{ organizationId: number | bigint, userId: number | bigint, role: OrganizationRole,
+ *           actorUserId: number | bigint }} change
+ * @returns {Promise<boolean>}
+ */
+export function setMemberRole(db: Queryable, change: {
+    organizationId: number | bigint;
+    userId: number | bigint;
+    role: OrganizationRole;
+    actorUserId: number | bigint;
+}): Promise<boolean>;
+/**
+ * schemakit.remove_member(organization_id, user_id, actor_user_id): true if
+ * removed, false if the user was no member.  Every member may leave
+ * (userId = actorUserId); owners remove anyone, admins remove admins and
+ * members (else PermissionDeniedError).  LastOwnerError (SKR14) when the last
+ * owner would go: make another member an owner first, or delete the
+ * organization.
+ * @param {Queryable} db
+ * @param {{ organizationId: number | bigint, userId: number | bigint, actorUserId: number | bigint }} removal
+ * @returns {Promise<boolean>}
+ */
+export function removeMember(db: Queryable, removal: {
+    organizationId: number | bigint;
+    userId: number | bigint;
+    actorUserId: number | bigint;
+}): Promise<boolean>;
+/**
  * a node-postgres Pool, Client or PoolClient
  */
 export type PgQueryable = {
@@ -191,3 +302,8 @@ export type Queryable = PgQueryable | DrizzleQueryable;
  * interval text ('30 days') or seconds
  */
 export type Interval = string | number;
+export type OrganizationRole = "owner" | "admin" | "member";
+/**
+ * a schemakit.memberships row, as a Drizzle select returns it
+ */
+export type Membership = import("drizzle-orm").InferSelectModel<typeof import("./schema.js").memberships>;

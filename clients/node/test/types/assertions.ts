@@ -5,7 +5,11 @@ import pg from 'pg';
 import {
   files, issueSession, migrations, sessionUserId, snippets, users, uuidv7Time, TooManyCodesError,
   SchemakitError, toSchemakitError,
+  organizations, memberships, invitations, createOrganization, inviteMember, acceptInvitation,
+  revokeInvitation, setMemberRole, removeMember, memberRole, LastOwnerError, InvitationError,
+  InvitationAcceptedError,
 } from 'schemakit';
+import type { Membership, OrganizationRole } from 'schemakit';
 import { oauthAccounts } from 'schemakit/schema';
 import { betterAuth } from 'better-auth';
 import { schemakitAdapter, schemakitOTPStorage, tokenHash } from 'schemakit/better-auth';
@@ -29,6 +33,23 @@ const goodSnippet: NewSnippet = { ownerId: 1, body: 'x' };          // public_id
 ok<Equal<InferSelectModel<typeof files>['size'], number>>();
 ok<Equal<InferSelectModel<typeof oauthAccounts>['accessToken'], Buffer | null>>();   // bytea
 
+// Organizations (1.5): ids numbers, roles a union, token_hash not declared.
+type Org = InferSelectModel<typeof organizations>;
+ok<Equal<Org['id'], number>>();
+ok<Equal<Org['updatedAt'], Date>>();
+type Member = InferSelectModel<typeof memberships>;
+ok<Equal<Member['role'], 'owner' | 'admin' | 'member'>>();
+ok<Equal<Member, Membership>>();
+ok<Equal<OrganizationRole, Member['role']>>();
+type Invitation = InferSelectModel<typeof invitations>;
+ok<Equal<Invitation['invitedBy'], number | null>>();
+ok<Equal<Invitation['acceptedAt'], Date | null>>();
+ok<Equal<'tokenHash' extends keyof Invitation ? true : false, false>>();
+// @ts-expect-error email_key is generated: not insertable
+const badInvKey: InferInsertModel<typeof invitations> = { organizationId: 1, email: 'a@b.c', role: 'member', expiresAt: new Date(), emailKey: 'x' };
+// @ts-expect-error roles are owner, admin, member
+const badRole: InferInsertModel<typeof memberships> = { organizationId: 1, userId: 1, role: 'boss' };
+
 const pool = new pg.Pool();
 const db = drizzle(pool);
 async function flows() {
@@ -43,6 +64,18 @@ async function flows() {
   if (e instanceof TooManyCodesError) { const s: string = e.sqlstate; void s; }
   if (e instanceof SchemakitError) { const c: string | undefined = e.constraint; void c; }
   void u; void d; void v;
+  const org: number = await createOrganization(db, 1, 'Acme', { slug: 'acme' });
+  const tok: string = await inviteMember(pool, { organizationId: org, email: 'b@c.d', role: 'admin', inviterUserId: 1, ttl: '2 days' });
+  // @ts-expect-error roles are owner, admin, member
+  await inviteMember(pool, { organizationId: org, email: 'b@c.d', role: 'boss', inviterUserId: 1 });
+  const mem: Membership = await acceptInvitation(db, tok, 2);
+  const r: OrganizationRole | null = await memberRole(pool, org, 2);
+  const b1: boolean = await revokeInvitation(db, { invitationId: 1, actorUserId: 1 });
+  const b2: boolean = await setMemberRole(db, { organizationId: org, userId: 2, role: 'owner', actorUserId: 1 });
+  const b3: boolean = await removeMember(db, { organizationId: org, userId: 2, actorUserId: 2 });
+  if (e instanceof LastOwnerError) { const s: string = e.sqlstate; void s; }
+  const ie: InvitationError = new InvitationAcceptedError('m');
+  void mem; void r; void b1; void b2; void b3; void ie;
 }
 // schemakit/better-auth: a pg.Pool and a key make the database option.
 const auth = betterAuth({
@@ -54,4 +87,5 @@ const th: Buffer = tokenHash('t');
 // @ts-expect-error the key is required
 schemakitAdapter({ pool });
 void auth; void otp; void th;
+void badInvKey; void badRole;
 void flows; void badId; void badKey; void goodUser; void goodSnippet;
