@@ -93,7 +93,7 @@ AS 'MODULE_PATHNAME', 'schemakit_purge_cutoff'
 LANGUAGE C STABLE PARALLEL UNSAFE;
 
 CREATE FUNCTION schemakit._lock_key(space integer, key text)
-RETURNS void
+RETURNS boolean
 AS 'MODULE_PATHNAME', 'schemakit_lock_key'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
@@ -268,9 +268,11 @@ RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    expires timestamptz;
 BEGIN
     -- 22004 for NULL, 22023 unless now() < now() + ttl <= now() + max_ttl.
-    PERFORM schemakit._ttl_expiry(ttl, max_ttl, what);
+    expires := schemakit._ttl_expiry(ttl, max_ttl, what);
 END
 $$;
 
@@ -290,6 +292,7 @@ DECLARE
     issued integer;
     max_issued integer;
     window_len interval;
+    locked boolean;
 BEGIN
     IF email IS NULL OR ttl IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
@@ -309,7 +312,8 @@ BEGIN
     window_len := pg_catalog.current_setting('schemakit.email_code_window')::interval;
 
     -- Issuance per address takes turns, under a lock no SQL role can hold.
-    PERFORM schemakit._lock_key(1, address);
+    -- (Assignments, not PERFORM: PL/pgSQL evaluates them without the executor.)
+    locked := schemakit._lock_key(1, address);
 
     SELECT pg_catalog.count(*) INTO issued
       FROM schemakit.email_codes c
@@ -352,6 +356,8 @@ DECLARE
     failures bigint;
     max_failures integer;
     window_len interval;
+    locked boolean;
+    counted integer;
 BEGIN
     IF email IS NULL OR code IS NULL THEN
         RETURN false;
@@ -362,7 +368,7 @@ BEGIN
     max_failures := pg_catalog.current_setting('schemakit.email_code_verify_limit')::integer;
     window_len := pg_catalog.current_setting('schemakit.email_code_window')::interval;
 
-    PERFORM schemakit._lock_key(1, address);
+    locked := schemakit._lock_key(1, address);
 
     SELECT COALESCE(pg_catalog.sum(GREATEST(ec.failed_attempts,
                                             schemakit._code_failures(ec.id, ec.created_at))), 0)
@@ -393,9 +399,9 @@ BEGIN
      * judged, so a full table is no oracle.  The right code takes its count
      * back.
      */
-    PERFORM schemakit._code_failed(c.id, c.created_at, GREATEST(c.expires_at, c.created_at + window_len));
+    counted := schemakit._code_failed(c.id, c.created_at, GREATEST(c.expires_at, c.created_at + window_len));
     IF c.code_hash = guess THEN
-        PERFORM schemakit._code_unfail(c.id, c.created_at);
+        counted := schemakit._code_unfail(c.id, c.created_at);
         UPDATE schemakit.email_codes SET used_at = pg_catalog.now() WHERE id = c.id;
         RETURN true;
     END IF;
@@ -417,6 +423,7 @@ AS $$
 DECLARE
     hash bytea;
     uid bigint;
+    locked boolean;
 BEGIN
     -- No real token is longer (1024 bytes encode to 1366 characters).
     IF token IS NULL OR pg_catalog.octet_length(token) > 1400 THEN
@@ -436,7 +443,7 @@ BEGIN
      * revoking the others can never wait on each other in a cycle.  The
      * claim re-checks everything after the lock.
      */
-    PERFORM schemakit._lock_key(2, uid::text);
+    locked := schemakit._lock_key(2, uid::text);
 
     UPDATE schemakit.password_reset_tokens t
        SET used_at = pg_catalog.now()

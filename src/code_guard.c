@@ -277,7 +277,7 @@ schemakit_code_unfail(PG_FUNCTION_ARGS)
 }
 
 /*
- * _lock_key(space, key) returns void: an exclusive transaction lock on
+ * _lock_key(space, key) returns boolean (true): an exclusive transaction lock on
  * (database, space, key), for the per-address limits (space 1, key the
  * address key) and per-user reset tokens (space 2, key the user id).
  *
@@ -306,7 +306,8 @@ schemakit_lock_key(PG_FUNCTION_ARGS)
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h,
 						 SCHEMAKIT_LOCK_TAG + space);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
-	PG_RETURN_VOID();
+	/* true, so PL/pgSQL can take it in an assignment, without the executor */
+	PG_RETURN_BOOL(true);
 }
 
 /*
