@@ -29,7 +29,9 @@ isnt() {
 
 # like GOT EXTENDED-REGEX DESCRIPTION
 like() {
-    if printf '%s' "$1" | grep -Eq -- "$2"; then pass "$3"; else fail "$3" "got:      $1" "expected to match: $2"; fi
+    # (a here-string, not a pipe: grep -q stops reading at the first match, and
+    # under pipefail the writer's SIGPIPE would turn a match into a failure)
+    if grep -Eq -- "$2" <<<"$1"; then pass "$3"; else fail "$3" "got:      $1" "expected to match: $2"; fi
 }
 
 # ok_cmd DESCRIPTION COMMAND...: passes when the command exits 0.

@@ -272,7 +272,7 @@ SQL
         if [[ "$s" =~ ^[0-9]{6}$ ]]; then
             printf '%s\n' "$newlog" | grep -Eq "(^|[^0-9.:[])$s([^0-9]|$)" && { found=$((found + 1)); echo "# in log: code $s"; }
         else
-            printf '%s\n' "$newlog" | grep -qF -- "$s" && { found=$((found + 1)); echo "# in log: $s"; }
+            grep -qF -- "$s" <<<"$newlog" && { found=$((found + 1)); echo "# in log: $s"; }
         fi
     done < <(printf '%s\n' "$secrets" | grep -Ev '^[0-9]+\|' | grep -Ev '^[0-9]+$|^(SET|RESET)$' ; printf '%s\n' "$secrets" | grep -E '^[0-9]{6}$')
     if [ "$checked" -ge 30 ] && [ "$found" -eq 0 ]; then
