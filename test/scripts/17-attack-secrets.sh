@@ -154,5 +154,34 @@ else
     fail "restart with the good file" "$(tail -3 "$LOG")"
 fi
 
+# A full guard table answers nothing a guesser could use: with room for 1024
+# codes, 1024 codes each guessed once fill it; then a guess on a new code is
+# refused (53400) before it is judged, whether it is right or wrong, so the
+# answer tells nothing.
+echo "schemakit.code_guard_size = 1024" >>"$DATA/postgresql.conf"
+if start; then
+    q postgres -c "ALTER DATABASE postgres SET schemakit.email_code_issue_limit = 1000" >/dev/null
+    q postgres >/dev/null <<'SQL'
+CREATE TABLE public.filler AS
+SELECT g, schemakit.issue_email_code('fill' || g || '@example.com') AS code FROM generate_series(1, 1024) g;
+SELECT count(schemakit.verify_email_code('fill' || g || '@example.com',
+                                         lpad(((code::int + 1) % 1000000)::text, 6, '0'))) FROM public.filler;
+SQL
+    right=$(q postgres -c "SELECT schemakit.issue_email_code('late@example.com')")
+    wrong=$(printf '%06d' $(( (10#$right + 1) % 1000000 )))
+    attack "$(qs postgres "SELECT schemakit.verify_email_code('late@example.com', '$wrong')")|$(qs postgres "SELECT schemakit.verify_email_code('late@example.com', '$right')")" \
+           "53400|53400" "full guard table: a wrong and a right guess on a new code get the same 53400, unjudged"
+    is "$(q postgres -c "SELECT failed_attempts FROM schemakit.email_codes WHERE email = 'late@example.com'")" 0 \
+       "... and neither was counted as a failure in the table (nor judged)"
+    # a code that already has an entry is judged as usual (its entry remembers
+    # the failed guess until the limit window is over, so it stays)
+    f1=$(q postgres -c "SELECT code FROM public.filler WHERE g = 1")
+    is "$(q postgres -c "SELECT schemakit.verify_email_code('fill1@example.com', '$f1')" 2>&1)" t \
+       "a code that already has an entry still verifies when the table is full"
+    stop
+else
+    fail "start with schemakit.code_guard_size = 1024" "$(tail -3 "$LOG")"
+fi
+
 echo "# secrets: $tried attacks tried, $held held"
 done_testing
