@@ -49,6 +49,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/varlena.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -132,14 +133,13 @@ token_index_ok(Relation rel, Relation idx, AttrNumber token_hash)
 }
 
 /*
- * The token index of the (locked) table, opened and locked.  Candidates
- * are filtered on the syscache first, so only the index that can serve is
- * locked; after the lock the index is re-read and checked in full.  One
- * that vanished between the list and the lock (the end of a REINDEX
- * CONCURRENTLY) is skipped.
+ * One pass over the table's indexes: candidates are filtered on the
+ * syscache first, so only an index that can serve is locked; after the
+ * lock the index is re-read and checked in full.  One that vanished between
+ * the list and the lock (the end of a REINDEX CONCURRENTLY) is skipped.
  */
 static Relation
-open_token_index(Relation rel, AttrNumber token_hash)
+find_token_index(Relation rel, AttrNumber token_hash)
 {
 	List	   *ids = RelationGetIndexList(rel);
 	ListCell   *lc;
@@ -178,12 +178,33 @@ open_token_index(Relation rel, AttrNumber token_hash)
 		index_close(idx, AccessShareLock);
 	}
 	list_free(ids);
-	if (found == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("schemakit.sessions has no valid unique index on (token_hash)"),
-				 errhint("The index was changed outside the extension scripts.")));
 	return found;
+}
+
+/*
+ * The token index of the (locked) table, opened and locked.  While REINDEX
+ * CONCURRENTLY runs, the catalog moves under the scan: the new index turns
+ * valid, then the old one dead.  Taking an index's lock reads the newest
+ * catalog, so a pass can find the old index dead just after it passed over
+ * the new one while still invalid; the next pass, on the newest catalog,
+ * finds the new one.  A few passes, then an error.
+ */
+static Relation
+open_token_index(Relation rel, AttrNumber token_hash)
+{
+	for (int pass = 0; pass < 5; pass++)
+	{
+		Relation	idx = find_token_index(rel, token_hash);
+
+		if (idx != NULL)
+			return idx;
+		AcceptInvalidationMessages();
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("schemakit.sessions has no valid unique index on (token_hash)"),
+			 errhint("The index was changed outside the extension scripts.")));
+	return NULL;				/* keep the compiler quiet */
 }
 
 /*
