@@ -215,29 +215,8 @@ CREATE INDEX email_codes_email_created_idx
 -- References to users that pg_restore -j can load in any order
 -------------------------------------------------------------------------------
 
-DO $references$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN
-        SELECT k.conrelid::pg_catalog.regclass AS tbl, c.relname, a.attname, t.tgname
-          FROM pg_catalog.pg_constraint k
-          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) k.conrelid
-          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid
-                                         AND a.attnum OPERATOR(pg_catalog.=) k.conkey[1]
-          JOIN pg_catalog.pg_trigger t ON t.tgconstraint OPERATOR(pg_catalog.=) k.oid
-                                       AND t.tgrelid OPERATOR(pg_catalog.=) k.conrelid
-         WHERE k.contype OPERATOR(pg_catalog.=) 'f'
-           AND k.confrelid OPERATOR(pg_catalog.=) 'schemakit.users'::pg_catalog.regclass
-           AND c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
-           AND t.tgfoid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog."RI_FKey_check_ins"()'::pg_catalog.regprocedure,
-                                                       'pg_catalog."RI_FKey_check_upd"()'::pg_catalog.regprocedure])
-         ORDER BY c.relname, t.tgname
-    LOOP
-        EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', r.tbl, r.tgname);
-    END LOOP;
-END
-$references$;
+-- Each reference gets a _reference_check trigger; the foreign keys' own
+-- insert-side check triggers are disabled in one place, near the end.
 
 CREATE TRIGGER snippets_owner_exists
     BEFORE INSERT OR UPDATE OF owner_id ON schemakit.snippets
@@ -712,28 +691,8 @@ CREATE INDEX invitations_dead_at_idx
 COMMENT ON TABLE schemakit.invitations IS
 'invitations to join an organization; only a SHA-256 of each invitation token is stored';
 
--- References that pg_restore -j can load in any order (as the $references$
--- block does for the references to users).
-DO $org_references$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN
-        SELECT k.conrelid::pg_catalog.regclass AS tbl, t.tgname
-          FROM pg_catalog.pg_constraint k
-          JOIN pg_catalog.pg_trigger t ON t.tgconstraint OPERATOR(pg_catalog.=) k.oid
-                                       AND t.tgrelid OPERATOR(pg_catalog.=) k.conrelid
-         WHERE k.contype OPERATOR(pg_catalog.=) 'f'
-           AND k.conrelid OPERATOR(pg_catalog.=) ANY (ARRAY['schemakit.memberships'::pg_catalog.regclass,
-                                                         'schemakit.invitations'::pg_catalog.regclass])
-           AND t.tgfoid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog."RI_FKey_check_ins"()'::pg_catalog.regprocedure,
-                                                       'pg_catalog."RI_FKey_check_upd"()'::pg_catalog.regprocedure])
-         ORDER BY 1, 2
-    LOOP
-        EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', r.tbl, r.tgname);
-    END LOOP;
-END
-$org_references$;
+-- (Their foreign keys' insert-side check triggers are disabled below, with
+-- the others.)
 
 CREATE TRIGGER memberships_organization_exists
     BEFORE INSERT OR UPDATE OF organization_id ON schemakit.memberships
@@ -1466,6 +1425,40 @@ REVOKE ALL ON FUNCTION schemakit.find_session_by_id(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit.list_user_sessions(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit.update_session(bigint, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit.revoke_session_by_id(bigint) FROM PUBLIC;
+
+-------------------------------------------------------------------------------
+-- References that pg_restore -j can load in any order.  pg_dump makes each
+-- extension table's rows depend only on their own table, so pg_restore -j
+-- loads them in any order, and a foreign key's insert check would fail for
+-- rows whose referenced row is still loading.  The foreign keys stay (their
+-- cascades, their place in the catalog); their insert-side check triggers
+-- are disabled, for every foreign key between schemakit's tables, and the
+-- _reference_check triggers created above check instead.
+-------------------------------------------------------------------------------
+
+DO $references$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT k.conrelid::pg_catalog.regclass AS tbl, t.tgname
+          FROM pg_catalog.pg_constraint k
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) k.conrelid
+          JOIN pg_catalog.pg_class f ON f.oid OPERATOR(pg_catalog.=) k.confrelid
+          JOIN pg_catalog.pg_trigger t ON t.tgconstraint OPERATOR(pg_catalog.=) k.oid
+                                       AND t.tgrelid OPERATOR(pg_catalog.=) k.conrelid
+         WHERE k.contype OPERATOR(pg_catalog.=) 'f'
+           AND c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+           AND f.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+           AND t.tgfoid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog."RI_FKey_check_ins"()'::pg_catalog.regprocedure,
+                                                       'pg_catalog."RI_FKey_check_upd"()'::pg_catalog.regprocedure])
+           AND t.tgenabled OPERATOR(pg_catalog.<>) 'D'
+         ORDER BY 1, 2
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', r.tbl, r.tgname);
+    END LOOP;
+END
+$references$;
 
 -------------------------------------------------------------------------------
 -- Rights nobody may hold.  ALTER DEFAULT PRIVILEGES applies to what an
