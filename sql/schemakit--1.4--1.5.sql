@@ -122,10 +122,13 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'schemakit_reference_check'
 LANGUAGE C;
 
--- Same name, new message: the address key instead of lower() in the
--- caller's collation.  Only codes of non-ASCII addresses hash differently;
--- their open codes are retired below.
-CREATE OR REPLACE FUNCTION schemakit._code_hash_keyed(email text, code text)
+-- The email-code hash under the code key, named after what it serves.
+-- New message: the address key instead of lower() in the caller's
+-- collation.  Only codes of non-ASCII addresses hash differently; their
+-- open codes are retired below.  (RENAME keeps the function's OID and
+-- rights.)
+ALTER FUNCTION schemakit._code_hash_keyed(text, text) RENAME TO _email_code_hash;
+CREATE OR REPLACE FUNCTION schemakit._email_code_hash(email text, code text)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'schemakit_email_code_hash'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -179,6 +182,11 @@ ALTER TABLE schemakit.users ADD CONSTRAINT users_email_key UNIQUE (email_key);
 
 COMMENT ON COLUMN schemakit.users.email_key IS
 'schemakit.email_key(email): unique; look users up and resolve conflicts by it';
+
+COMMENT ON TABLE schemakit.users IS
+'application users; email is unique by email_key (ASCII letters folded), username case-insensitively';
+COMMENT ON TABLE schemakit._code_key IS
+'per-database email-code key, used while the server has no code key (schemakit.code_key_file, schemakit.code_hmac_key); never dumped';
 
 -------------------------------------------------------------------------------
 -- email_codes: the same key
@@ -238,22 +246,55 @@ CREATE TRIGGER sessions_user_exists
     FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
 
 -------------------------------------------------------------------------------
--- ttl checks judge the timestamp produced (issue_password_reset_token and
--- issue_session call this one)
+-- Issuers judge the expiry they produce with _ttl_expiry; _check_ttl, which
+-- compared intervals, is retired.
 -------------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION schemakit._check_ttl(ttl interval, max_ttl interval, what text)
-RETURNS void
-LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+CREATE OR REPLACE FUNCTION schemakit.issue_password_reset_token(user_id bigint, ttl interval DEFAULT '1 hour')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    token text;
     expires timestamptz;
 BEGIN
-    -- 22004 for NULL, 22023 unless now() < now() + ttl <= now() + max_ttl.
-    expires := schemakit._ttl_expiry(ttl, max_ttl, what);
+    -- 22004 for NULL, 22023 unless now() < now() + ttl <= now() + 7 days.
+    expires := schemakit._ttl_expiry(ttl, interval '7 days', 'password reset');
+    PERFORM schemakit._require_user(user_id);
+    token := schemakit.random_token(32);
+    INSERT INTO schemakit.password_reset_tokens (user_id, token_hash, expires_at)
+    VALUES (issue_password_reset_token.user_id, schemakit._token_hash(token), expires);
+    RETURN token;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION schemakit.issue_session(
+    user_id bigint, ttl interval DEFAULT '30 days',
+    ip_address inet DEFAULT NULL, user_agent text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    token text;
+    expires timestamptz;
+BEGIN
+    -- 22004 for NULL, 22023 unless now() < now() + ttl <= now() + 366 days
+    -- (the timestamps compared: an interval comparison counts a year as 360 days).
+    expires := schemakit._ttl_expiry(ttl, interval '366 days', 'session');
+    PERFORM schemakit._require_user(user_id);
+    token := schemakit.random_token(32);
+    INSERT INTO schemakit.sessions (user_id, token_hash, expires_at, ip_address, user_agent)
+    VALUES (issue_session.user_id, schemakit._token_hash(token), expires,
+            issue_session.ip_address,
+            -- informational only: a huge header must not fail a login
+            pg_catalog.left(issue_session.user_agent, 512));
+    RETURN token;
+END
+$$;
+
+DROP FUNCTION schemakit._check_ttl(interval, interval, text);
 
 -------------------------------------------------------------------------------
 -- Email codes
@@ -311,7 +352,7 @@ BEGIN
     INSERT INTO schemakit.email_codes (user_id, email, code_hash, expires_at)
     VALUES ((SELECT u.id FROM schemakit.users u WHERE u.email_key = address),
             email,
-            schemakit._code_hash_keyed(email, code),
+            schemakit._email_code_hash(email, code),
             expires);
     RETURN code;
 END
@@ -343,7 +384,7 @@ BEGIN
     END IF;
     address := schemakit.email_key(email);
     -- Hash before the lookup: a known and an unknown address cost the same.
-    guess := schemakit._code_hash_keyed(email, code);
+    guess := schemakit._email_code_hash(email, code);
     max_failures := pg_catalog.current_setting('schemakit.email_code_verify_limit')::integer;
     window_len := pg_catalog.current_setting('schemakit.email_code_window')::interval;
 
@@ -558,7 +599,7 @@ END
 $$;
 
 -------------------------------------------------------------------------------
--- users.username optional; files.mime_type with parameters (issue #14)
+-- users.username optional; files.mime_type with parameters
 -------------------------------------------------------------------------------
 
 -- Apps that sign up by email code, OAuth or better-auth have no username at
@@ -583,12 +624,7 @@ ALTER TABLE schemakit.files ADD CONSTRAINT files_mime_type_check
 ALTER TABLE schemakit.files VALIDATE CONSTRAINT files_mime_type_check;
 
 -------------------------------------------------------------------------------
--- Organizations (issue #16): organizations, memberships, invitations.
---
--- Fragment of schemakit--1.4--1.5.sql: paste before the final $rights$
--- block.  Needs email_key(), _ttl_expiry(), _purge_cutoff(), _refuse() and
--- _reference_check() from earlier in the script.  Its purge_expired()
--- replaces the one above (keep one of the two: this one).
+-- Organizations: organizations, memberships, invitations.
 --
 -- Roles are a fixed set: owner, admin, member.  The extension enforces what
 -- they mean (who may invite, change roles and remove members, and that an
@@ -1211,8 +1247,7 @@ SELECT pg_catalog.pg_extension_config_dump('schemakit.invitations', '');
 SELECT pg_catalog.pg_extension_config_dump('schemakit.invitations_id_seq', '');
 
 -------------------------------------------------------------------------------
--- better-auth (issue #15): what the schemakit/better-auth adapter stores.
--- To be pasted into schemakit--1.4--1.5.sql before its $rights$ block.
+-- better-auth: what the schemakit/better-auth adapter stores.
 --
 -- - users: email_verified and image (better-auth's emailVerified, image).
 -- - oauth_accounts: the provider's tokens, encrypted by the application

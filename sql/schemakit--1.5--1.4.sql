@@ -8,10 +8,7 @@
 \echo Use "ALTER EXTENSION schemakit UPDATE TO '1.4'" to load this file. \quit
 
 -------------------------------------------------------------------------------
--- Organizations (issue #16): the 1.5 -> 1.4 part.
---
--- Fragment of schemakit--1.5--1.4.sql: paste right after the \echo line,
--- before anything else, so that a refusal comes before any change.  Refuses
+-- Organizations.  First, so that a refusal comes before any change: refuses
 -- (55000), dropping nothing, while organizations, memberships or
 -- invitations hold a row: a downgrade never destroys data.  (The rest of
 -- the downgrade puts back 1.4's purge_expired and grant_app.)
@@ -69,8 +66,7 @@ COMMENT ON FUNCTION schemakit.purge_expired(interval) IS
 'deletes codes, reset tokens and sessions dead for longer than older_than, in bounded batches; returns rows deleted';
 
 -------------------------------------------------------------------------------
--- better-auth (issue #15), 1.5 -> 1.4.  To be pasted into
--- schemakit--1.5--1.4.sql with its other refusals, before anything changes.
+-- better-auth, with the other refusals, before anything changes.
 -- Refuses (55000, nothing changed) while verifications holds a row or a
 -- column 1.5 added holds data; then drops what 1.5 added.
 -------------------------------------------------------------------------------
@@ -539,7 +535,52 @@ $function$
 
 ;
 
-CREATE OR REPLACE FUNCTION schemakit._check_ttl(ttl interval, max_ttl interval, what text)
+-- 1.5 retired _check_ttl; 1.4's issuers call it.
+CREATE OR REPLACE FUNCTION schemakit.issue_session(user_id bigint, ttl interval DEFAULT '30 days'::interval, ip_address inet DEFAULT NULL::inet, user_agent text DEFAULT NULL::text)
+ RETURNS text
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    token text;
+BEGIN
+    -- 366 days, not '1 year': interval comparison counts a year as 360 days.
+    PERFORM schemakit._check_ttl(ttl, interval '366 days', 'session');
+    PERFORM schemakit._require_user(user_id);
+    token := schemakit.random_token(32);
+    INSERT INTO schemakit.sessions (user_id, token_hash, expires_at, ip_address, user_agent)
+    VALUES (issue_session.user_id, schemakit._token_hash(token), pg_catalog.now() + ttl,
+            issue_session.ip_address,
+            -- informational only: a huge header must not fail a login
+            pg_catalog.left(issue_session.user_agent, 512));
+    RETURN token;
+END
+$function$
+
+;
+
+CREATE OR REPLACE FUNCTION schemakit.issue_password_reset_token(user_id bigint, ttl interval DEFAULT '01:00:00'::interval)
+ RETURNS text
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    token text;
+BEGIN
+    PERFORM schemakit._check_ttl(ttl, interval '7 days', 'password reset');
+    PERFORM schemakit._require_user(user_id);
+    token := schemakit.random_token(32);
+    INSERT INTO schemakit.password_reset_tokens (user_id, token_hash, expires_at)
+    VALUES (issue_password_reset_token.user_id, schemakit._token_hash(token), pg_catalog.now() + ttl);
+    RETURN token;
+END
+$function$
+
+;
+
+CREATE FUNCTION schemakit._check_ttl(ttl interval, max_ttl interval, what text)
  RETURNS void
  LANGUAGE plpgsql
  STABLE PARALLEL SAFE
@@ -582,6 +623,7 @@ AS '$libdir/schemakit', $function$schemakit_code_hmac$function$
 
 ;
 
+ALTER FUNCTION schemakit._email_code_hash(text, text) RENAME TO _code_hash_keyed;
 CREATE OR REPLACE FUNCTION schemakit._code_hash_keyed(email text, code text)
  RETURNS bytea
  LANGUAGE c
@@ -597,6 +639,10 @@ REVOKE ALL ON FUNCTION schemakit._code_hmac(text, bytea) FROM PUBLIC;
 ALTER TABLE schemakit.users DROP CONSTRAINT users_email_key;
 CREATE UNIQUE INDEX users_email_key ON schemakit.users (pg_catalog.lower(email));
 ALTER TABLE schemakit.users DROP COLUMN email_key;
+COMMENT ON TABLE schemakit.users IS
+'application users; username and email are unique case-insensitively';
+COMMENT ON TABLE schemakit._code_key IS
+'per-database key for email-code HMACs while schemakit.code_hmac_key is unset; never dumped';
 
 DROP INDEX schemakit.email_codes_open_email_key;
 CREATE UNIQUE INDEX email_codes_open_email_key

@@ -34,6 +34,9 @@ SELECT line FROM (
     SELECT 'relation|' || c.relname || '|' || c.relkind::text || '|' || c.relpersistence::text
            || '|acl=' || pg_temp.acl_text(c.relacl, CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END, c.relowner)
            || '|comment=' || coalesce(obj_description(c.oid, 'pg_class'), '-')
+           || '|options=' || coalesce(c.reloptions::text, '-')
+           || '|rls=' || c.relrowsecurity || '/' || c.relforcerowsecurity
+           || '|replident=' || c.relreplident::text
       FROM rels c
     UNION ALL
     -- The column's place among the live columns: a column dropped by a
@@ -47,6 +50,7 @@ SELECT line FROM (
            || '|generated=' || a.attgenerated::text
            || '|default=' || coalesce(pg_get_expr(d.adbin, d.adrelid), '-')
            || '|collation=' || coalesce(a.attcollation::regcollation::text, '-')
+           || '|comment=' || coalesce(col_description(c.oid, a.attnum), '-')
       FROM rels c
       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
       LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
@@ -59,8 +63,15 @@ SELECT line FROM (
     SELECT 'index|' || i.relname || '|' || pg_get_indexdef(i.oid)
       FROM rels i WHERE i.relkind = 'i'
     UNION ALL
-    SELECT 'trigger|' || pg_get_triggerdef(t.oid)
+    SELECT 'trigger|' || pg_get_triggerdef(t.oid) || '|enabled=' || t.tgenabled::text
       FROM rels c JOIN pg_trigger t ON t.tgrelid = c.oid AND NOT t.tgisinternal
+    UNION ALL
+    -- A constraint's own triggers (foreign keys): their names carry OIDs, so
+    -- they are named by constraint and function; whether each one fires.
+    SELECT 'constraint-trigger|' || c.relname || '|' || k.conname || '|' || t.tgfoid::regproc::text
+           || '|enabled=' || t.tgenabled::text
+      FROM rels c JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgisinternal
+      JOIN pg_constraint k ON k.oid = t.tgconstraint
     UNION ALL
     SELECT 'sequence|' || c.relname || '|' || format_type(s.seqtypid, NULL) || '|'
            || s.seqstart || '|' || s.seqincrement || '|' || s.seqmax || '|'

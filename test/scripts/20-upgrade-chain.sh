@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# The version chain: for every pair of versions a < b, a database created at
-# a and filled with rows, then ALTER EXTENSION ... UPDATE TO b, keeps every
-# row unchanged and has the same catalog fingerprint as a fresh install of b.
-# Down-then-up round trips change nothing, a downgrade over data is refused
-# and leaves everything in place, and no shortcut path exists.
+# The version chain.  The reference shape of each version v is a 1.0
+# install updated step by step to v.  A fresh install of v (for the newest
+# version, its own full script; for older ones whatever path CREATE
+# EXTENSION picks) must have exactly that catalog fingerprint; the check
+# fails on a planted difference of every kind the fingerprint covers.  For
+# every pair a < b, a database created at a and filled with rows, then
+# updated to b, keeps every row and has b's fingerprint.  Down-then-up round
+# trips change nothing, a downgrade over data is refused and leaves
+# everything in place, or proceeds and keeps every row, and no shortcut
+# path exists.
 set -uo pipefail
 . "$(dirname "$0")/../lib/tap.sh"
 
@@ -95,13 +100,68 @@ expected_migrations() {
     (IFS=,; echo "${out[*]}")
 }
 
+# The reference: 1.0 (the oldest full script) updated to v.
 declare -A FP
 for v in "${VERSIONS[@]}"; do
-    fresh_db "$FRESH" "$v"
+    fresh_db "$FRESH" "${VERSIONS[0]}"
+    [ "$v" = "${VERSIONS[0]}" ] || sql "$FRESH" -c "ALTER EXTENSION schemakit UPDATE TO '$v'" >/dev/null
     FP[$v]=$(fingerprint "$FRESH")
-    like "${FP[$v]}" "^extension\|$v$" "fresh $v: fingerprint taken"
+    like "${FP[$v]}" "^extension\|$v$" "${VERSIONS[0]} updated to $v: fingerprint taken"
+done
+
+# A fresh install of every version has the reference shape.
+for v in "${VERSIONS[@]}"; do
+    fresh_db "$FRESH" "$v"
+    is "$(fingerprint "$FRESH")" "${FP[$v]}" "fresh $v: catalog fingerprint equals ${VERSIONS[0]} updated to $v"
     is "$(migrations "$FRESH")" "$(expected_migrations "$v")" "fresh $v: migrations rows"
 done
+
+# The newest version has a full install script of its own: that is what
+# makes the comparison above a real check for it.
+newest_script=$SK_ROOT/sql/schemakit--$DEFAULT.sql
+if [ -f "$newest_script" ]; then pass "the default version $DEFAULT has a full install script"; else fail "the default version $DEFAULT has a full install script"; fi
+
+# The comparison can fail: each kind of planted difference, made in a fresh
+# install of the default version, changes the fingerprint.  (Made as the
+# extension's own script would make it, so every kind is one a script can
+# get wrong.)
+plant() {
+    local what=$1 stmt=$2
+    fresh_db "$FRESH"
+    if ! sql "$FRESH" >/dev/null 2>&1 <<SQL
+SET client_min_messages = warning;
+$stmt
+SQL
+    then
+        fail "planted difference ($what): statement ran"
+        return
+    fi
+    isnt "$(fingerprint "$FRESH")" "${FP[$DEFAULT]}" "planted difference is detected: $what"
+}
+plant "function body" "DO \$\$ DECLARE d text; BEGIN
+  d := pg_catalog.pg_get_functiondef('schemakit.revoke_session(text)'::regprocedure);
+  EXECUTE pg_catalog.replace(d, 'RETURN FOUND;', 'RETURN FOUND; -- planted');
+END \$\$;"
+plant "function property" "ALTER FUNCTION schemakit.oauth_user_id(text, text) VOLATILE;"
+plant "function comment" "COMMENT ON FUNCTION schemakit.uuidv7() IS 'planted';"
+plant "function right" "GRANT EXECUTE ON FUNCTION schemakit._email_code_hash(text, text) TO PUBLIC;"
+plant "column default" "ALTER TABLE schemakit.snippets ALTER COLUMN language SET DEFAULT 'plain';"
+plant "column not null" "ALTER TABLE schemakit.users ALTER COLUMN display_name SET NOT NULL;"
+plant "column comment" "COMMENT ON COLUMN schemakit.files.size IS 'planted';"
+plant "column order" "ALTER TABLE schemakit.files DROP COLUMN size; ALTER TABLE schemakit.files ADD COLUMN size bigint NOT NULL DEFAULT 0 CHECK (size >= 0);"
+plant "table comment" "COMMENT ON TABLE schemakit.files IS 'planted';"
+plant "table option" "ALTER TABLE schemakit.sessions SET (fillfactor = 90);"
+plant "table right" "GRANT SELECT ON schemakit.sessions TO PUBLIC;"
+plant "check constraint" "ALTER TABLE schemakit.files DROP CONSTRAINT files_size_check; ALTER TABLE schemakit.files ADD CONSTRAINT files_size_check CHECK (size > 0) NOT VALID;"
+plant "index" "CREATE INDEX sessions_planted_idx ON schemakit.sessions (created_at);"
+plant "index definition" "DROP INDEX schemakit.sessions_dead_at_idx; CREATE INDEX sessions_dead_at_idx ON schemakit.sessions (expires_at);"
+plant "trigger" "DROP TRIGGER files_user_exists ON schemakit.files;"
+plant "trigger disabled" "ALTER TABLE schemakit.files DISABLE TRIGGER files_user_exists;"
+plant "foreign key check enabled" "ALTER TABLE schemakit.files ENABLE TRIGGER ALL;"
+plant "sequence" "ALTER SEQUENCE schemakit.files_id_seq CACHE 10;"
+plant "extension member" "ALTER EXTENSION schemakit DROP SEQUENCE schemakit.files_id_seq;"
+plant "schema right" "GRANT CREATE ON SCHEMA schemakit TO PUBLIC;"
+plant "row level security" "ALTER TABLE schemakit.files ENABLE ROW LEVEL SECURITY;"
 
 # Only the default version's script set is the real install path; check it is
 # reached through the chain and the fresh default matches.

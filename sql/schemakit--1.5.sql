@@ -1,0 +1,1943 @@
+/*
+ * schemakit 1.5: the whole current schema in one file.
+ *
+ * CREATE EXTENSION schemakit runs this file; databases created at an older
+ * version reach the same schema through the update scripts
+ * (schemakit--1.4--1.5.sql and those before it).  test/scripts/
+ * 20-upgrade-chain.sh checks that both paths give the same catalog.  What
+ * each version changed, and what an operator must do, is in CHANGELOG.md;
+ * what every function does, in doc/schemakit.md.
+ *
+ * Reading order: the C functions, the internal helpers, then one section
+ * per table with the functions that serve it, purge_expired, grant_app, and
+ * last what holds for all of them (dumped rows, foreign keys, rights).
+ *
+ * Access model: tables that hold secrets (email_codes, password_reset_tokens,
+ * sessions, invitations, _code_key) are reachable only through SECURITY
+ * DEFINER functions whose EXECUTE is revoked from PUBLIC; grant_app(role)
+ * grants an application role what an app needs.  Every SQL or PL/pgSQL
+ * function pins search_path = pg_catalog, pg_temp; every object is
+ * schema-qualified.
+ *
+ * Constants shared with the C code (src/): 1400 (longest token accepted),
+ * 1 minute (last_seen_at refresh), 900 s (schemakit.email_code_window
+ * default), 255 (address length), 32 (hash and key length), 5 (failed
+ * guesses per code); the advisory-lock class is taken only through
+ * _lock_key().
+ */
+\echo Use "CREATE EXTENSION schemakit" to load this file. \quit
+
+/*
+ * The control file fixes the schema, and CREATE EXTENSION reuses it if it
+ * already exists.  Refuse one that a less privileged role owns (that role
+ * could drop or replace what we create) or that already holds objects (they
+ * could shadow ours).  A schema left behind by DROP EXTENSION, or created by
+ * pg_dump before it restores the extension, is empty and passes.
+ */
+DO $guard$
+BEGIN
+    IF EXISTS (
+        SELECT 1
+          FROM pg_catalog.pg_namespace n
+          JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+         WHERE n.nspname OPERATOR(pg_catalog.=) 'schemakit'
+           AND NOT r.rolsuper
+           AND r.rolname OPERATOR(pg_catalog.<>) CURRENT_USER)
+    THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = 'schema "schemakit" already exists and is owned by another role',
+            HINT = 'Drop the schema, or have a superuser own it, before CREATE EXTENSION schemakit.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE pronamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE typnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_operator WHERE oprnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_collation WHERE collnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace)
+    THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'duplicate_schema',
+            MESSAGE = 'schema "schemakit" already exists and is not empty',
+            HINT = 'CREATE EXTENSION schemakit needs the schema to itself.';
+    END IF;
+END
+$guard$;
+
+-------------------------------------------------------------------------------
+-- C functions.  They run no SQL (or run it under a pinned search_path), so
+-- they need no SET search_path.
+-------------------------------------------------------------------------------
+
+-- Public: identifiers, codes, tokens, address keys.
+CREATE FUNCTION schemakit.public_id(
+    size integer DEFAULT 10,
+    alphabet text DEFAULT '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')
+RETURNS text
+AS 'MODULE_PATHNAME', 'schemakit_public_id'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION schemakit.public_id(integer, text) IS
+'random string of size symbols (1..1024), each drawn uniformly from alphabet (2..256 distinct characters)';
+
+CREATE FUNCTION schemakit.random_code(digits integer DEFAULT 6)
+RETURNS text
+AS 'MODULE_PATHNAME', 'schemakit_random_code'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION schemakit.random_code(integer) IS
+'uniform decimal code of 1..12 digits, leading zeros kept';
+
+CREATE FUNCTION schemakit.random_token(nbytes integer DEFAULT 32)
+RETURNS text
+AS 'MODULE_PATHNAME', 'schemakit_random_token'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION schemakit.random_token(integer) IS
+'nbytes (16..1024) CSPRNG bytes as unpadded base64url';
+
+CREATE FUNCTION schemakit.uuidv7()
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'schemakit_uuidv7'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION schemakit.uuidv7() IS
+'RFC 9562 version 7 UUID; strictly increasing within a session, even when the clock steps back';
+
+CREATE FUNCTION schemakit.uuidv7_time(id uuid)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'schemakit_uuidv7_time'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION schemakit.uuidv7_time(uuid) IS
+'the creation time (millisecond precision) carried by a version 7 UUID';
+
+CREATE FUNCTION schemakit.email_key(email text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'schemakit_email_key'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION schemakit.email_key(text) IS
+'the key under which addresses are compared: ASCII letters folded to lower case, every other byte kept exactly';
+
+-- Internal: did public_id() just produce this value here?  True once, then forgotten.
+CREATE FUNCTION schemakit._public_id_take(id text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'schemakit_public_id_take'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+-- The one email rule, shared by CHECK constraints and function arguments.
+CREATE FUNCTION schemakit._email_ok(email text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'schemakit_email_ok'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- SHA-256 of a session, reset or invitation token (tokens carry 256 random bits).
+CREATE FUNCTION schemakit._token_hash(token text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'schemakit_token_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- HMAC-SHA256 of an email code under the code key (schemakit.code_key_file,
+-- else schemakit.code_hmac_key, else _code_key), bound to email_key(email).
+CREATE FUNCTION schemakit._email_code_hash(email text, code text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'schemakit_email_code_hash'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- now() + ttl, refused (22004, 22023) unless now() < now() + ttl <= now() + max_ttl.
+CREATE FUNCTION schemakit._ttl_expiry(ttl interval, max_ttl interval, what text)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'schemakit_ttl_expiry'
+LANGUAGE C STABLE PARALLEL UNSAFE;  -- an absurd interval is computed in a subtransaction
+
+-- now() - older_than, refused unless 0 <= older_than and now() - max_age <= the cutoff.
+CREATE FUNCTION schemakit._purge_cutoff(older_than interval, max_age interval)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'schemakit_purge_cutoff'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+
+-- Takes a transaction-scoped lock on (space, key) that no SQL role can take.
+CREATE FUNCTION schemakit._lock_key(space integer, key text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'schemakit_lock_key'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+-- Failed guesses of a code counted in shared memory (never rolled back).
+CREATE FUNCTION schemakit._code_failures(code_id bigint, created_at timestamptz)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'schemakit_code_failures'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+CREATE FUNCTION schemakit._code_failed(code_id bigint, created_at timestamptz, keep_until timestamptz)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'schemakit_code_failed'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION schemakit._code_unfail(code_id bigint, created_at timestamptz)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'schemakit_code_unfail'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+-- Raises sqlstate with message, detail and hint, without the statement in the log.
+CREATE FUNCTION schemakit._refuse(sqlstate text, message text, detail text, hint text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'schemakit_refuse'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+-- Trigger: the row a foreign key column points at exists (see the end of this file).
+CREATE FUNCTION schemakit._reference_check()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'schemakit_reference_check'
+LANGUAGE C;
+
+-------------------------------------------------------------------------------
+-- Internal helpers in SQL
+-------------------------------------------------------------------------------
+
+-- Keeps updated_at current on every UPDATE.
+CREATE FUNCTION schemakit.touch_updated_at()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.updated_at := pg_catalog.now();
+    RETURN NEW;
+END
+$$;
+
+-- Raises 23503 unless the user exists; shared by the functions that take a user_id.
+CREATE FUNCTION schemakit._require_user(user_id bigint)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF user_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'user_id must not be NULL';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM schemakit.users u WHERE u.id = _require_user.user_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+            MESSAGE = pg_catalog.format('user %s does not exist', user_id);
+    END IF;
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- migrations: the database's own record of the version chain
+-------------------------------------------------------------------------------
+
+CREATE TABLE schemakit.migrations (
+    version    text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE schemakit.migrations IS
+'one row per schemakit version step applied to this database';
+
+/*
+ * Each script records its own step.  When pg_dump output is restored,
+ * CREATE EXTENSION records the steps again and then the dumped rows arrive;
+ * this trigger keeps one row per version with the earliest applied_at, so a
+ * restore neither fails on duplicate keys nor loses the original history.
+ */
+CREATE FUNCTION schemakit.migrations_merge()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE schemakit.migrations m
+       SET applied_at = LEAST(m.applied_at, NEW.applied_at)
+     WHERE m.version = NEW.version;
+    IF FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER migrations_merge
+    BEFORE INSERT ON schemakit.migrations
+    FOR EACH ROW EXECUTE FUNCTION schemakit.migrations_merge();
+
+-- A fresh install has every step a database updated from 1.0 records.
+INSERT INTO schemakit.migrations (version)
+VALUES ('1.0'), ('1.1'), ('1.2'), ('1.3'), ('1.4'), ('1.5');
+
+-------------------------------------------------------------------------------
+-- users
+-------------------------------------------------------------------------------
+
+CREATE TABLE schemakit.users (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    username       text,
+    email          text,
+    display_name   text,
+    password_hash  text,
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    email_key      text GENERATED ALWAYS AS (schemakit.email_key(email)) STORED,
+    email_verified boolean NOT NULL DEFAULT false,
+    image          text,
+    CONSTRAINT users_email_key UNIQUE (email_key),
+    CONSTRAINT users_username_check
+        CHECK (pg_catalog.char_length(username) BETWEEN 1 AND 255),
+    CONSTRAINT users_email_check CHECK (schemakit._email_ok(email)),
+    CONSTRAINT users_display_name_check
+        CHECK (pg_catalog.char_length(display_name) <= 255),
+    CONSTRAINT users_password_hash_check
+        CHECK (pg_catalog.char_length(password_hash) BETWEEN 1 AND 255),
+    CONSTRAINT users_image_check CHECK (pg_catalog.char_length(image) <= 2048)
+);
+
+-- Any number of users may have no username.
+CREATE UNIQUE INDEX users_username_key ON schemakit.users (pg_catalog.lower(username));
+
+CREATE TRIGGER users_touch_updated_at
+    BEFORE UPDATE ON schemakit.users
+    FOR EACH ROW EXECUTE FUNCTION schemakit.touch_updated_at();
+
+COMMENT ON TABLE schemakit.users IS
+'application users; email is unique by email_key (ASCII letters folded), username case-insensitively';
+
+COMMENT ON COLUMN schemakit.users.username IS
+'optional handle, unique case-insensitively (users_username_key); NULL for users who signed up without one';
+COMMENT ON COLUMN schemakit.users.email_key IS
+'schemakit.email_key(email): unique; look users up and resolve conflicts by it';
+COMMENT ON COLUMN schemakit.users.email_verified IS
+'true once the user proved they receive mail at email (better-auth emailVerified)';
+COMMENT ON COLUMN schemakit.users.image IS
+'URL of the user''s picture, at most 2048 characters (better-auth image)';
+
+-------------------------------------------------------------------------------
+-- snippets: shareable things with short public IDs
+-------------------------------------------------------------------------------
+
+CREATE TABLE schemakit.snippets (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    public_id  text NOT NULL DEFAULT schemakit.public_id(),
+    owner_id   bigint NOT NULL REFERENCES schemakit.users (id) ON DELETE CASCADE,
+    title      text,
+    body       text NOT NULL,
+    language   text NOT NULL DEFAULT 'text',
+    is_public  boolean NOT NULL DEFAULT false,
+    view_count bigint NOT NULL DEFAULT 0,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT snippets_public_id_key UNIQUE (public_id),
+    CONSTRAINT snippets_public_id_check
+        CHECK (pg_catalog.char_length(public_id) BETWEEN 1 AND 1024),
+    CONSTRAINT snippets_title_check CHECK (pg_catalog.char_length(title) <= 255),
+    CONSTRAINT snippets_language_check
+        CHECK (pg_catalog.char_length(language) BETWEEN 1 AND 64),
+    CONSTRAINT snippets_view_count_check CHECK (view_count >= 0)
+);
+
+-- "A user's snippets, newest first"; also serves the foreign key.
+CREATE INDEX snippets_owner_created_idx
+    ON schemakit.snippets (owner_id, created_at DESC, id DESC);
+
+/*
+ * A generated public ID that is already taken is replaced by another one
+ * drawn from the column default, up to 32 times; only then (an exhausted ID
+ * space) does the unique index raise.  A public_id the caller supplied
+ * explicitly is left alone, so a real conflict still reports 23505.
+ */
+CREATE FUNCTION schemakit.snippets_public_id_retry()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    default_expr text;
+BEGIN
+    -- Taken before anything else: the marker vouches for this row only.
+    IF NOT schemakit._public_id_take(NEW.public_id) THEN
+        RETURN NEW;
+    END IF;
+    FOR attempt IN 1..32 LOOP
+        IF NOT EXISTS (SELECT 1 FROM schemakit.snippets s
+                        WHERE s.public_id = NEW.public_id) THEN
+            RETURN NEW;
+        END IF;
+        IF default_expr IS NULL THEN
+            SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+              INTO default_expr
+              FROM pg_catalog.pg_attrdef d
+              JOIN pg_catalog.pg_attribute a
+                ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+             WHERE d.adrelid = TG_RELID AND a.attname = 'public_id';
+        END IF;
+        EXECUTE 'SELECT ' || default_expr INTO NEW.public_id;
+        PERFORM schemakit._public_id_take(NEW.public_id);
+    END LOOP;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER snippets_public_id_retry
+    BEFORE INSERT ON schemakit.snippets
+    FOR EACH ROW EXECUTE FUNCTION schemakit.snippets_public_id_retry();
+
+-- A view is not an edit: record_snippet_view() leaves updated_at alone.
+CREATE TRIGGER snippets_touch_updated_at
+    BEFORE UPDATE OF public_id, owner_id, title, body, language, is_public
+    ON schemakit.snippets
+    FOR EACH ROW EXECUTE FUNCTION schemakit.touch_updated_at();
+
+CREATE TRIGGER snippets_owner_exists
+    BEFORE INSERT OR UPDATE OF owner_id ON schemakit.snippets
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('owner_id', 'users', 'id');
+
+COMMENT ON TABLE schemakit.snippets IS
+'shareable snippets: id stays internal, public_id goes into URLs';
+
+CREATE FUNCTION schemakit.record_snippet_view(public_id text)
+RETURNS bigint
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE schemakit.snippets s
+       SET view_count = s.view_count + 1
+     WHERE s.public_id = record_snippet_view.public_id
+    RETURNING s.view_count
+$$;
+
+COMMENT ON FUNCTION schemakit.record_snippet_view(text) IS
+'counts one view of a snippet atomically; returns the new count, NULL for an unknown public_id';
+
+-------------------------------------------------------------------------------
+-- _code_key: the per-database code key
+-------------------------------------------------------------------------------
+
+/*
+ * Used only while the server has no code key (schemakit.code_key_file or
+ * schemakit.code_hmac_key).  Deliberately NOT registered with
+ * pg_extension_config_dump: a dump must not carry the key that protects the
+ * code hashes it contains.  A restore gets a new key, so codes issued before
+ * a dump do not verify after a restore from it (a server key keeps them
+ * valid across restores).
+ */
+CREATE TABLE schemakit._code_key (
+    singleton  boolean PRIMARY KEY DEFAULT true,
+    key        bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT _code_key_singleton_check CHECK (singleton),
+    CONSTRAINT _code_key_key_check CHECK (pg_catalog.octet_length(key) = 32)
+);
+
+COMMENT ON TABLE schemakit._code_key IS
+'per-database email-code key, used while the server has no code key (schemakit.code_key_file, schemakit.code_hmac_key); never dumped';
+
+INSERT INTO schemakit._code_key (key)
+SELECT pg_catalog.decode(
+    pg_catalog.translate(schemakit.random_token(32), '-_', '+/') OPERATOR(pg_catalog.||) '=',
+    'base64');
+
+-------------------------------------------------------------------------------
+-- email_codes: one-time login codes, stored as keyed hashes only
+-------------------------------------------------------------------------------
+
+CREATE TABLE schemakit.email_codes (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id         bigint REFERENCES schemakit.users (id) ON DELETE CASCADE,
+    email           text NOT NULL,
+    code_hash       bytea NOT NULL,
+    expires_at      timestamptz NOT NULL,
+    used_at         timestamptz,
+    revoked_at      timestamptz,
+    failed_attempts integer NOT NULL DEFAULT 0,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    email_key       text GENERATED ALWAYS AS (schemakit.email_key(email)) STORED,
+    CONSTRAINT email_codes_email_check CHECK (schemakit._email_ok(email)),
+    CONSTRAINT email_codes_code_hash_check CHECK (pg_catalog.octet_length(code_hash) = 32),
+    CONSTRAINT email_codes_failed_attempts_check CHECK (failed_attempts >= 0)
+);
+
+-- Lookup by address: at most one open (unused, unrevoked) code per address.
+CREATE UNIQUE INDEX email_codes_open_email_key
+    ON schemakit.email_codes (email_key)
+    WHERE used_at IS NULL AND revoked_at IS NULL;
+-- Counting issued codes and failures per address and window.
+CREATE INDEX email_codes_email_created_idx
+    ON schemakit.email_codes (email_key, created_at);
+-- Deleting a user cascades here without a sequential scan.
+CREATE INDEX email_codes_user_id_idx ON schemakit.email_codes (user_id);
+-- purge_expired(): the moment the code stopped being usable.
+CREATE INDEX email_codes_dead_at_idx
+    ON schemakit.email_codes ((LEAST(expires_at, used_at, revoked_at)));
+
+CREATE TRIGGER email_codes_user_exists
+    BEFORE INSERT OR UPDATE OF user_id ON schemakit.email_codes
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+
+COMMENT ON TABLE schemakit.email_codes IS
+'one-time email login codes; only a hash of each code is stored';
+
+CREATE FUNCTION schemakit.issue_email_code(email text, ttl interval DEFAULT '10 minutes')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    code text;
+    address text;
+    expires timestamptz;
+    issued integer;
+    max_issued integer;
+    window_len interval;
+    locked boolean;
+BEGIN
+    IF email IS NULL OR ttl IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'issue_email_code arguments must not be NULL';
+    END IF;
+    IF NOT schemakit._email_ok(email) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'invalid email address',
+            DETAIL = 'An email address has the form local@domain, no spaces, at most 255 characters.';
+    END IF;
+    expires := schemakit._ttl_expiry(ttl, interval '1 day', 'email code');
+    address := schemakit.email_key(email);
+
+    -- Drawing the code loads the library, which defines the limit settings.
+    code := schemakit.random_code(6);
+    max_issued := pg_catalog.current_setting('schemakit.email_code_issue_limit')::integer;
+    window_len := pg_catalog.current_setting('schemakit.email_code_window')::interval;
+
+    -- Issuance per address takes turns, under a lock no SQL role can hold.
+    -- (Assignments, not PERFORM: PL/pgSQL evaluates them without the executor.)
+    locked := schemakit._lock_key(1, address);
+
+    SELECT pg_catalog.count(*) INTO issued
+      FROM schemakit.email_codes c
+     WHERE c.email_key = address
+       AND c.created_at > pg_catalog.now() - window_len;
+    IF issued >= max_issued THEN
+        -- (raised in C: the log gets no STATEMENT line, whatever the call held)
+        PERFORM schemakit._refuse('SKR01', 'too many email codes issued for this address', pg_catalog.format('At most %s codes per %s.', max_issued, window_len), 'Wait before requesting another code.');
+    END IF;
+
+    UPDATE schemakit.email_codes c
+       SET revoked_at = pg_catalog.now()
+     WHERE c.email_key = address
+       AND c.used_at IS NULL AND c.revoked_at IS NULL;
+
+    INSERT INTO schemakit.email_codes (user_id, email, code_hash, expires_at)
+    VALUES ((SELECT u.id FROM schemakit.users u WHERE u.email_key = address),
+            email,
+            schemakit._email_code_hash(email, code),
+            expires);
+    RETURN code;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.issue_email_code(text, interval) IS
+'issues a 6-digit login code for email (replacing any open one) and returns it; only its hash is stored';
+
+/*
+ * A guess counts once made: the count of each code is the greater of its
+ * failed_attempts (rolled back with the caller) and the shared-memory count
+ * (never rolled back).  The per-address limit sums the same over the
+ * window, under the address lock, so concurrent guesses count in turn.
+ */
+CREATE FUNCTION schemakit.verify_email_code(email text, code text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c record;
+    address text;
+    guess bytea;
+    failures bigint;
+    max_failures integer;
+    window_len interval;
+    locked boolean;
+    counted integer;
+BEGIN
+    IF email IS NULL OR code IS NULL THEN
+        RETURN false;
+    END IF;
+    address := schemakit.email_key(email);
+    -- Hash before the lookup: a known and an unknown address cost the same.
+    guess := schemakit._email_code_hash(email, code);
+    max_failures := pg_catalog.current_setting('schemakit.email_code_verify_limit')::integer;
+    window_len := pg_catalog.current_setting('schemakit.email_code_window')::interval;
+
+    locked := schemakit._lock_key(1, address);
+
+    SELECT COALESCE(pg_catalog.sum(GREATEST(ec.failed_attempts,
+                                            schemakit._code_failures(ec.id, ec.created_at))), 0)
+      INTO failures
+      FROM schemakit.email_codes ec
+     WHERE ec.email_key = address
+       AND ec.created_at > pg_catalog.now() - window_len;
+    IF failures >= max_failures THEN
+        -- (raised in C: the log gets no STATEMENT line with the code)
+        PERFORM schemakit._refuse('SKR02', 'too many failed code verifications for this address', pg_catalog.format('At most %s failed attempts per %s.', max_failures, window_len), 'Wait before trying again.');
+    END IF;
+
+    SELECT ec.id, ec.code_hash, ec.expires_at, ec.created_at,
+           GREATEST(ec.failed_attempts, schemakit._code_failures(ec.id, ec.created_at)) AS failed
+      INTO c
+      FROM schemakit.email_codes ec
+     WHERE ec.email_key = address
+       AND ec.used_at IS NULL AND ec.revoked_at IS NULL
+       FOR UPDATE;
+
+    IF NOT FOUND OR c.expires_at <= pg_catalog.now() OR c.failed >= 5 THEN
+        RETURN false;
+    END IF;
+
+    /*
+     * The guess is counted before it is judged, where no rollback reaches:
+     * a guess that cannot be counted (53400, the table is full) is never
+     * judged, so a full table is no oracle.  The right code takes its count
+     * back.
+     */
+    counted := schemakit._code_failed(c.id, c.created_at, GREATEST(c.expires_at, c.created_at + window_len));
+    IF c.code_hash = guess THEN
+        counted := schemakit._code_unfail(c.id, c.created_at);
+        UPDATE schemakit.email_codes SET used_at = pg_catalog.now() WHERE id = c.id;
+        RETURN true;
+    END IF;
+
+    UPDATE schemakit.email_codes SET failed_attempts = failed_attempts + 1 WHERE id = c.id;
+    RETURN false;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.verify_email_code(text, text) IS
+'true exactly once for the live code of email; false otherwise; 5 wrong tries kill the code';
+
+-------------------------------------------------------------------------------
+-- oauth_accounts
+-------------------------------------------------------------------------------
+
+CREATE TABLE schemakit.oauth_accounts (
+    id                       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id                  bigint NOT NULL REFERENCES schemakit.users (id) ON DELETE CASCADE,
+    provider                 text NOT NULL,
+    provider_id              text NOT NULL,
+    email                    text,
+    display_name             text,
+    created_at               timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    access_token             bytea,
+    refresh_token            bytea,
+    id_token                 bytea,
+    access_token_expires_at  timestamptz,
+    refresh_token_expires_at timestamptz,
+    scope                    text,
+    updated_at               timestamptz,
+    CONSTRAINT oauth_accounts_provider_key UNIQUE (provider, provider_id),
+    CONSTRAINT oauth_accounts_provider_check
+        CHECK (pg_catalog.char_length(provider) BETWEEN 1 AND 50),
+    CONSTRAINT oauth_accounts_provider_id_check
+        CHECK (pg_catalog.char_length(provider_id) BETWEEN 1 AND 255),
+    CONSTRAINT oauth_accounts_email_check CHECK (schemakit._email_ok(email)),
+    CONSTRAINT oauth_accounts_display_name_check
+        CHECK (pg_catalog.char_length(display_name) <= 255),
+    -- version byte, 12-byte nonce, ciphertext, 16-byte tag: at least 29 bytes
+    CONSTRAINT oauth_accounts_access_token_check
+        CHECK (pg_catalog.octet_length(access_token) BETWEEN 29 AND 65536),
+    CONSTRAINT oauth_accounts_refresh_token_check
+        CHECK (pg_catalog.octet_length(refresh_token) BETWEEN 29 AND 65536),
+    CONSTRAINT oauth_accounts_id_token_check
+        CHECK (pg_catalog.octet_length(id_token) BETWEEN 29 AND 65536),
+    CONSTRAINT oauth_accounts_scope_check
+        CHECK (pg_catalog.char_length(scope) <= 4096)
+);
+
+CREATE INDEX oauth_accounts_user_id_idx ON schemakit.oauth_accounts (user_id);
+
+CREATE TRIGGER oauth_accounts_user_exists
+    BEFORE INSERT OR UPDATE OF user_id ON schemakit.oauth_accounts
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+
+COMMENT ON TABLE schemakit.oauth_accounts IS
+'links from an OAuth provider account to a user; one user per provider account';
+
+COMMENT ON COLUMN schemakit.oauth_accounts.access_token IS
+'the provider''s access token, AES-256-GCM encrypted by the application (never plaintext)';
+COMMENT ON COLUMN schemakit.oauth_accounts.refresh_token IS
+'the provider''s refresh token, AES-256-GCM encrypted by the application (never plaintext)';
+COMMENT ON COLUMN schemakit.oauth_accounts.id_token IS
+'the provider''s ID token, AES-256-GCM encrypted by the application (never plaintext)';
+
+CREATE FUNCTION schemakit.link_oauth_account(
+    user_id bigint, provider text, provider_id text,
+    email text DEFAULT NULL, display_name text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    link record;
+    addr text := NULLIF(email, '');
+BEGIN
+    IF provider IS NULL OR provider_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'provider and provider_id must not be NULL';
+    END IF;
+    IF pg_catalog.char_length(provider) NOT BETWEEN 1 AND 50
+       OR pg_catalog.char_length(provider_id) NOT BETWEEN 1 AND 255 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'provider must have 1 to 50 characters and provider_id 1 to 255';
+    END IF;
+    IF pg_catalog.char_length(display_name) > 255 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'display_name must have at most 255 characters';
+    END IF;
+    IF NOT schemakit._email_ok(addr) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'invalid email address',
+            DETAIL = 'An email address has the form local@domain, no spaces, at most 255 characters.';
+    END IF;
+    PERFORM schemakit._require_user(user_id);
+
+    -- Two passes at most: the second sees a row a concurrent caller committed.
+    FOR attempt IN 1..2 LOOP
+        SELECT a.id, a.user_id INTO link
+          FROM schemakit.oauth_accounts a
+         WHERE a.provider = link_oauth_account.provider
+           AND a.provider_id = link_oauth_account.provider_id;
+        IF FOUND THEN
+            IF link.user_id <> link_oauth_account.user_id THEN
+                RAISE EXCEPTION USING ERRCODE = 'unique_violation',
+                    MESSAGE = 'oauth account is already linked to another user',
+                    DETAIL = pg_catalog.format('Provider %L account %L belongs to a different user.',
+                                               provider, provider_id);
+            END IF;
+            RETURN link.id;
+        END IF;
+
+        INSERT INTO schemakit.oauth_accounts AS a (user_id, provider, provider_id, email, display_name)
+        VALUES (link_oauth_account.user_id, link_oauth_account.provider,
+                link_oauth_account.provider_id, addr,
+                link_oauth_account.display_name)
+        ON CONFLICT ON CONSTRAINT oauth_accounts_provider_key DO NOTHING
+        RETURNING a.id INTO link;
+        IF FOUND THEN
+            RETURN link.id;
+        END IF;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+        MESSAGE = 'could not link oauth account because of concurrent changes',
+        HINT = 'Retry the call.';
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.link_oauth_account(bigint, text, text, text, text) IS
+'links a provider account to a user and returns the link id; idempotent; 23505 if linked to another user';
+
+CREATE FUNCTION schemakit.oauth_user_id(provider text, provider_id text)
+RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.user_id
+      FROM schemakit.oauth_accounts a
+     WHERE a.provider = oauth_user_id.provider
+       AND a.provider_id = oauth_user_id.provider_id
+$$;
+
+COMMENT ON FUNCTION schemakit.oauth_user_id(text, text) IS
+'the user linked to a provider account, NULL when unknown';
+
+-------------------------------------------------------------------------------
+-- password_reset_tokens
+-------------------------------------------------------------------------------
+
+-- Purged by expiry alone, so no index covers used_at or revoked_at and
+-- consuming a token is a HOT update; 15 % of each page is kept free for it.
+CREATE TABLE schemakit.password_reset_tokens (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id    bigint NOT NULL REFERENCES schemakit.users (id) ON DELETE CASCADE,
+    token_hash bytea NOT NULL,
+    expires_at timestamptz NOT NULL,
+    used_at    timestamptz,
+    revoked_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT password_reset_tokens_token_hash_key UNIQUE (token_hash),
+    CONSTRAINT password_reset_tokens_token_hash_check
+        CHECK (pg_catalog.octet_length(token_hash) = 32)
+) WITH (fillfactor = 85);
+
+CREATE INDEX password_reset_tokens_user_id_idx ON schemakit.password_reset_tokens (user_id);
+CREATE INDEX password_reset_tokens_expires_at_idx
+    ON schemakit.password_reset_tokens (expires_at);
+
+CREATE TRIGGER password_reset_tokens_user_exists
+    BEFORE INSERT OR UPDATE OF user_id ON schemakit.password_reset_tokens
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+
+COMMENT ON TABLE schemakit.password_reset_tokens IS
+'single-use password-reset tokens; only a SHA-256 of each token is stored';
+
+CREATE FUNCTION schemakit.issue_password_reset_token(user_id bigint, ttl interval DEFAULT '1 hour')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    token text;
+    expires timestamptz;
+BEGIN
+    -- 22004 for NULL, 22023 unless now() < now() + ttl <= now() + 7 days.
+    expires := schemakit._ttl_expiry(ttl, interval '7 days', 'password reset');
+    PERFORM schemakit._require_user(user_id);
+    token := schemakit.random_token(32);
+    INSERT INTO schemakit.password_reset_tokens (user_id, token_hash, expires_at)
+    VALUES (issue_password_reset_token.user_id, schemakit._token_hash(token), expires);
+    RETURN token;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.issue_password_reset_token(bigint, interval) IS
+'issues a 256-bit password-reset token for a user and returns it; only its hash is stored';
+
+CREATE FUNCTION schemakit.consume_password_reset_token(token text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hash bytea;
+    uid bigint;
+    locked boolean;
+BEGIN
+    -- No real token is longer (1024 bytes encode to 1366 characters).
+    IF token IS NULL OR pg_catalog.octet_length(token) > 1400 THEN
+        RETURN NULL;
+    END IF;
+    hash := schemakit._token_hash(token);
+
+    SELECT t.user_id INTO uid
+      FROM schemakit.password_reset_tokens t
+     WHERE t.token_hash = hash;
+    IF uid IS NULL THEN
+        RETURN NULL;
+    END IF;
+
+    /*
+     * Consumers of one user's tokens take turns, so claiming one token and
+     * revoking the others can never wait on each other in a cycle.  The
+     * claim re-checks everything after the lock.
+     */
+    locked := schemakit._lock_key(2, uid::text);
+
+    UPDATE schemakit.password_reset_tokens t
+       SET used_at = pg_catalog.now()
+     WHERE t.token_hash = hash
+       AND t.used_at IS NULL AND t.revoked_at IS NULL
+       AND t.expires_at > pg_catalog.now()
+    RETURNING t.user_id INTO uid;
+    IF uid IS NULL THEN
+        RETURN NULL;
+    END IF;
+
+    UPDATE schemakit.password_reset_tokens t
+       SET revoked_at = pg_catalog.now()
+     WHERE t.user_id = uid AND t.used_at IS NULL AND t.revoked_at IS NULL;
+    RETURN uid;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.consume_password_reset_token(text) IS
+'the user id of a live reset token, exactly once (it also kills the user''s other reset tokens); NULL otherwise';
+
+-------------------------------------------------------------------------------
+-- files
+-------------------------------------------------------------------------------
+
+CREATE TABLE schemakit.files (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id       bigint NOT NULL REFERENCES schemakit.users (id) ON DELETE CASCADE,
+    filename      text NOT NULL DEFAULT (schemakit.uuidv7())::text,
+    original_name text NOT NULL,
+    mime_type     text NOT NULL,
+    size          bigint NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT files_filename_key UNIQUE (filename),
+    CONSTRAINT files_filename_check CHECK (pg_catalog.char_length(filename) BETWEEN 1 AND 255),
+    CONSTRAINT files_original_name_check
+        CHECK (pg_catalog.char_length(original_name) BETWEEN 1 AND 255),
+    -- A Content-Type as clients send it: type/subtype, then RFC 9110
+    -- parameters ('text/plain; charset=utf-8', 'multipart/mixed; boundary="a b"').
+    CONSTRAINT files_mime_type_check
+        CHECK (pg_catalog.char_length(mime_type) <= 255
+               AND mime_type ~ '^[^[:space:]/]+/[^[:space:]/]+([ \t]*;[ \t]*[^[:space:]";=]+=([^[:space:]";]+|"([^"\\]|\\.)*"))*$'),
+    CONSTRAINT files_size_check CHECK (size >= 0)
+);
+
+CREATE INDEX files_user_id_idx ON schemakit.files (user_id);
+
+CREATE TRIGGER files_user_exists
+    BEFORE INSERT OR UPDATE OF user_id ON schemakit.files
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+
+COMMENT ON TABLE schemakit.files IS
+'metadata of uploaded files; filename is the stored name (a UUIDv7 by default)';
+
+-------------------------------------------------------------------------------
+-- sessions
+-------------------------------------------------------------------------------
+
+-- src/session.c reads this table by these names (session_user_id).
+CREATE TABLE schemakit.sessions (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id      bigint NOT NULL REFERENCES schemakit.users (id) ON DELETE CASCADE,
+    token_hash   bytea NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at   timestamptz NOT NULL,
+    last_seen_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    ip_address   inet,
+    user_agent   text,
+    revoked_at   timestamptz,
+    CONSTRAINT sessions_token_hash_key UNIQUE (token_hash),
+    CONSTRAINT sessions_token_hash_check CHECK (pg_catalog.octet_length(token_hash) = 32),
+    CONSTRAINT sessions_user_agent_check CHECK (pg_catalog.char_length(user_agent) <= 512)
+);
+
+CREATE INDEX sessions_user_id_idx ON schemakit.sessions (user_id);
+-- purge_expired(): the moment the session stopped being usable.
+CREATE INDEX sessions_dead_at_idx
+    ON schemakit.sessions ((LEAST(expires_at, revoked_at)));
+
+CREATE TRIGGER sessions_user_exists
+    BEFORE INSERT OR UPDATE OF user_id ON schemakit.sessions
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+
+COMMENT ON TABLE schemakit.sessions IS
+'login sessions; only a SHA-256 of each session token is stored';
+
+CREATE FUNCTION schemakit.issue_session(
+    user_id bigint, ttl interval DEFAULT '30 days',
+    ip_address inet DEFAULT NULL, user_agent text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    token text;
+    expires timestamptz;
+BEGIN
+    -- 22004 for NULL, 22023 unless now() < now() + ttl <= now() + 366 days
+    -- (the timestamps compared: an interval comparison counts a year as 360 days).
+    expires := schemakit._ttl_expiry(ttl, interval '366 days', 'session');
+    PERFORM schemakit._require_user(user_id);
+    token := schemakit.random_token(32);
+    INSERT INTO schemakit.sessions (user_id, token_hash, expires_at, ip_address, user_agent)
+    VALUES (issue_session.user_id, schemakit._token_hash(token), expires,
+            issue_session.ip_address,
+            -- informational only: a huge header must not fail a login
+            pg_catalog.left(issue_session.user_agent, 512));
+    RETURN token;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.issue_session(bigint, interval, inet, text) IS
+'opens a session for a user and returns its 256-bit token; only its hash is stored';
+
+-- The hot path: read in C through sessions_token_hash_key (src/session.c);
+-- not STRICT (NULL in, NULL out), VOLATILE and PARALLEL UNSAFE (it may
+-- refresh last_seen_at, at most once a minute).
+CREATE FUNCTION schemakit.session_user_id(token text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'schemakit_session_user_id'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION schemakit.session_user_id(text) IS
+'the user of a live session, else NULL; refreshes last_seen_at at most once a minute';
+
+CREATE FUNCTION schemakit.revoke_session(token text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF token IS NULL OR pg_catalog.octet_length(token) > 1400 THEN
+        RETURN false;
+    END IF;
+    UPDATE schemakit.sessions ss
+       SET revoked_at = pg_catalog.now()
+     WHERE ss.token_hash = schemakit._token_hash(revoke_session.token)
+       AND ss.revoked_at IS NULL
+       AND ss.expires_at > pg_catalog.now();
+    RETURN FOUND;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.revoke_session(text) IS
+'revokes a live session; true if this call revoked it';
+
+CREATE FUNCTION schemakit.revoke_user_sessions(user_id bigint)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    UPDATE schemakit.sessions ss
+       SET revoked_at = pg_catalog.now()
+     WHERE ss.user_id = revoke_user_sessions.user_id
+       AND ss.revoked_at IS NULL
+       AND ss.expires_at > pg_catalog.now();
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.revoke_user_sessions(bigint) IS
+'revokes every live session of a user (e.g. after a password reset); returns how many';
+
+-- Sessions with a caller-drawn token (the better-auth adapter): only token
+-- hashes are stored, as issue_session stores them.
+CREATE FUNCTION schemakit.open_session(
+    user_id bigint, token text, expires_at timestamptz,
+    ip_address inet DEFAULT NULL, user_agent text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sid bigint;
+BEGIN
+    IF token IS NULL OR expires_at IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'open_session token and expires_at must not be NULL';
+    END IF;
+    -- better-auth draws 32 characters of 62 (190 bits); no real token is
+    -- longer than 1400 bytes.
+    IF pg_catalog.char_length(token) < 32 OR pg_catalog.octet_length(token) > 1400 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'a session token must have 32 to 1400 bytes';
+    END IF;
+    IF expires_at <= pg_catalog.now() OR expires_at > pg_catalog.now() + interval '366 days' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'session expires_at must be in the future and at most 366 days away';
+    END IF;
+    PERFORM schemakit._require_user(user_id);
+    INSERT INTO schemakit.sessions AS s (user_id, token_hash, expires_at, ip_address, user_agent)
+    VALUES (open_session.user_id, schemakit._token_hash(token), open_session.expires_at,
+            open_session.ip_address, pg_catalog.left(open_session.user_agent, 512))
+    RETURNING s.id INTO sid;
+    RETURN sid;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.open_session(bigint, text, timestamptz, inet, text) IS
+'opens a session under a token the caller drew (at least 32 characters); only its hash is stored; returns the session id';
+
+CREATE FUNCTION schemakit.find_session(token text)
+RETURNS TABLE (id bigint, user_id bigint, created_at timestamptz, expires_at timestamptz,
+               last_seen_at timestamptz, ip_address inet, user_agent text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent
+      FROM schemakit.sessions s
+     WHERE token IS NOT NULL AND pg_catalog.octet_length(token) <= 1400
+       AND s.token_hash = schemakit._token_hash(token)
+       AND s.revoked_at IS NULL
+$$;
+
+COMMENT ON FUNCTION schemakit.find_session(text) IS
+'the unrevoked session (expired or not) of a token, without its hash';
+
+CREATE FUNCTION schemakit.find_session_by_id(session_id bigint)
+RETURNS TABLE (id bigint, user_id bigint, created_at timestamptz, expires_at timestamptz,
+               last_seen_at timestamptz, ip_address inet, user_agent text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent
+      FROM schemakit.sessions s
+     WHERE s.id = find_session_by_id.session_id
+       AND s.revoked_at IS NULL
+$$;
+
+COMMENT ON FUNCTION schemakit.find_session_by_id(bigint) IS
+'an unrevoked session (expired or not) by id, without its hash';
+
+CREATE FUNCTION schemakit.list_user_sessions(uid bigint)
+RETURNS TABLE (id bigint, user_id bigint, created_at timestamptz, expires_at timestamptz,
+               last_seen_at timestamptz, ip_address inet, user_agent text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent
+      FROM schemakit.sessions s
+     WHERE s.user_id = list_user_sessions.uid
+       AND s.revoked_at IS NULL
+     ORDER BY s.id
+$$;
+
+COMMENT ON FUNCTION schemakit.list_user_sessions(bigint) IS
+'a user''s unrevoked sessions (expired or not), oldest first, without their hashes';
+
+CREATE FUNCTION schemakit.update_session(session_id bigint, new_expires_at timestamptz)
+RETURNS TABLE (id bigint, user_id bigint, created_at timestamptz, expires_at timestamptz,
+               last_seen_at timestamptz, ip_address inet, user_agent text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- A past expires_at ends the session (better-auth does so); a future
+    -- one is at most 366 days away.  NULL keeps the expiry and only
+    -- records the time (last_seen_at).
+    IF update_session.new_expires_at > pg_catalog.now() + interval '366 days' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'session expires_at must be at most 366 days away';
+    END IF;
+    RETURN QUERY
+    UPDATE schemakit.sessions s
+       SET expires_at = COALESCE(update_session.new_expires_at, s.expires_at),
+           last_seen_at = pg_catalog.now()
+     WHERE s.id = update_session.session_id
+       AND s.revoked_at IS NULL
+       AND s.expires_at > pg_catalog.now()   -- an expired session stays dead
+    RETURNING s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.update_session(bigint, timestamptz) IS
+'sets a live session''s expiry (NULL keeps it) and last_seen_at; returns the session, none if revoked or expired';
+
+CREATE FUNCTION schemakit.revoke_session_by_id(session_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE schemakit.sessions s
+       SET revoked_at = pg_catalog.now()
+     WHERE s.id = revoke_session_by_id.session_id
+       AND s.revoked_at IS NULL;
+    RETURN FOUND;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.revoke_session_by_id(bigint) IS
+'revokes an unrevoked session (expired or not) by id; true if this call revoked it';
+
+-------------------------------------------------------------------------------
+-- Organizations: organizations, memberships, invitations.
+--
+-- Roles are a fixed set: owner, admin, member.  The extension enforces what
+-- they mean (who may invite, change roles and remove members, and that an
+-- organization always keeps an owner); finer permissions belong to the app,
+-- keyed by membership.
+--
+-- Locks: every change to an organization's members takes the organization
+-- row FOR NO KEY UPDATE first, then the member rows.  Changes of one
+-- organization take turns; foreign key checks (FOR KEY SHARE) never wait.
+-- Under REPEATABLE READ a change that lost the race fails with 40001.
+--
+-- SQLSTATEs: 22004 NULL argument; 22023 bad argument or malformed token;
+-- 23503 unknown user, organization or member; 23505 slug taken or already
+-- a member; 42501 the acting user may not do this, or the invitation was
+-- sent to another address; SKR10 unknown invitation; SKR11 expired; SKR12
+-- revoked; SKR13 already accepted; SKR14 the organization would have no
+-- owner.
+-------------------------------------------------------------------------------
+
+CREATE TABLE schemakit.organizations (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    slug       text NOT NULL,
+    name       text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT organizations_slug_key UNIQUE (slug),
+    CONSTRAINT organizations_slug_check
+        CHECK (slug OPERATOR(pg_catalog.~) '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'),
+    CONSTRAINT organizations_name_check
+        CHECK (pg_catalog.char_length(name) OPERATOR(pg_catalog.<=) 255
+               AND pg_catalog.btrim(name) OPERATOR(pg_catalog.<>) '')
+);
+
+CREATE TRIGGER organizations_touch_updated_at
+    BEFORE UPDATE OF slug, name ON schemakit.organizations
+    FOR EACH ROW EXECUTE FUNCTION schemakit.touch_updated_at();
+
+COMMENT ON TABLE schemakit.organizations IS
+'organizations: id stays internal, slug goes into URLs; always at least one owner';
+
+CREATE TABLE schemakit.memberships (
+    id              bigint GENERATED ALWAYS AS IDENTITY,
+    organization_id bigint NOT NULL REFERENCES schemakit.organizations (id) ON DELETE CASCADE,
+    user_id         bigint NOT NULL REFERENCES schemakit.users (id) ON DELETE CASCADE,
+    role            text NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT memberships_pkey PRIMARY KEY (organization_id, user_id),
+    CONSTRAINT memberships_id_key UNIQUE (id),
+    CONSTRAINT memberships_role_check
+        CHECK (role OPERATOR(pg_catalog.=) ANY (ARRAY['owner', 'admin', 'member']::text[]))
+);
+
+-- "A user's organizations"; also serves the cascade from users.
+CREATE INDEX memberships_user_id_idx ON schemakit.memberships (user_id);
+
+CREATE TRIGGER memberships_touch_updated_at
+    BEFORE UPDATE OF role ON schemakit.memberships
+    FOR EACH ROW EXECUTE FUNCTION schemakit.touch_updated_at();
+
+COMMENT ON TABLE schemakit.memberships IS
+'one row per user and organization, with the user''s role: owner, admin or member';
+
+CREATE TABLE schemakit.invitations (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organization_id bigint NOT NULL REFERENCES schemakit.organizations (id) ON DELETE CASCADE,
+    email           text NOT NULL,
+    email_key       text GENERATED ALWAYS AS (schemakit.email_key(email)) STORED,
+    role            text NOT NULL,
+    invited_by      bigint REFERENCES schemakit.users (id) ON DELETE SET NULL,
+    token_hash      bytea NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at      timestamptz NOT NULL,
+    accepted_at     timestamptz,
+    accepted_by     bigint REFERENCES schemakit.users (id) ON DELETE SET NULL,
+    revoked_at      timestamptz,
+    CONSTRAINT invitations_token_hash_key UNIQUE (token_hash),
+    CONSTRAINT invitations_token_hash_check
+        CHECK (pg_catalog.octet_length(token_hash) OPERATOR(pg_catalog.=) 32),
+    CONSTRAINT invitations_email_check CHECK (schemakit._email_ok(email)),
+    CONSTRAINT invitations_role_check
+        CHECK (role OPERATOR(pg_catalog.=) ANY (ARRAY['owner', 'admin', 'member']::text[])),
+    CONSTRAINT invitations_closed_once_check
+        CHECK (accepted_at IS NULL OR revoked_at IS NULL)
+);
+
+-- At most one open invitation per organization and address: a new one
+-- replaces it.
+CREATE UNIQUE INDEX invitations_open_key
+    ON schemakit.invitations (organization_id, email_key)
+    WHERE accepted_at IS NULL AND revoked_at IS NULL;
+-- Listing and the cascade from organizations; the SET NULL from users.
+CREATE INDEX invitations_organization_id_idx ON schemakit.invitations (organization_id);
+CREATE INDEX invitations_invited_by_idx ON schemakit.invitations (invited_by);
+CREATE INDEX invitations_accepted_by_idx ON schemakit.invitations (accepted_by);
+-- purge_expired(): when the invitation stopped being usable.
+CREATE INDEX invitations_dead_at_idx
+    ON schemakit.invitations ((LEAST(expires_at, accepted_at, revoked_at)));
+
+COMMENT ON TABLE schemakit.invitations IS
+'invitations to join an organization; only a SHA-256 of each invitation token is stored';
+
+-- (Their foreign keys' insert-side check triggers are disabled at the end
+-- of this file, with the others.)
+
+CREATE TRIGGER memberships_organization_exists
+    BEFORE INSERT OR UPDATE OF organization_id ON schemakit.memberships
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('organization_id', 'organizations', 'id');
+CREATE TRIGGER memberships_user_exists
+    BEFORE INSERT OR UPDATE OF user_id ON schemakit.memberships
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+CREATE TRIGGER invitations_organization_exists
+    BEFORE INSERT OR UPDATE OF organization_id ON schemakit.invitations
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('organization_id', 'organizations', 'id');
+CREATE TRIGGER invitations_invited_by_exists
+    BEFORE INSERT OR UPDATE OF invited_by ON schemakit.invitations
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('invited_by', 'users', 'id');
+CREATE TRIGGER invitations_accepted_by_exists
+    BEFORE INSERT OR UPDATE OF accepted_by ON schemakit.invitations
+    FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('accepted_by', 'users', 'id');
+
+-------------------------------------------------------------------------------
+-- An organization keeps an owner: a trigger, so that no path (a function,
+-- a direct UPDATE or DELETE, the cascade from a deleted user) takes the
+-- last one away.  Deleting the organization itself is allowed.
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION schemakit._memberships_keep_owner()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF OLD.role <> 'owner'
+       OR (TG_OP = 'UPDATE' AND NEW.role = 'owner'
+           AND NEW.organization_id = OLD.organization_id) THEN
+        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    END IF;
+
+    -- Changes of one organization's owners take turns on its row.  Not
+    -- found: the organization is being deleted in this transaction.
+    PERFORM 1 FROM schemakit.organizations o
+      WHERE o.id = OLD.organization_id
+        FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    END IF;
+
+    -- Another owner, locked so that it cannot go at the same time (and,
+    -- under REPEATABLE READ, a concurrent change of it raises 40001).
+    PERFORM 1 FROM schemakit.memberships m
+      WHERE m.organization_id = OLD.organization_id
+        AND m.role = 'owner'
+        AND m.user_id <> OLD.user_id
+      LIMIT 1
+        FOR SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SKR14',
+            MESSAGE = pg_catalog.format('organization %s would have no owner', OLD.organization_id),
+            DETAIL = pg_catalog.format('User %s is its last owner.', OLD.user_id),
+            HINT = 'Make another member an owner first, or delete the organization.';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+REVOKE ALL ON FUNCTION schemakit._memberships_keep_owner() FROM PUBLIC;
+
+CREATE TRIGGER memberships_keep_owner
+    BEFORE UPDATE OR DELETE ON schemakit.memberships
+    FOR EACH ROW EXECUTE FUNCTION schemakit._memberships_keep_owner();
+
+-------------------------------------------------------------------------------
+-- Internal: lock an organization and check the acting user's role.
+-------------------------------------------------------------------------------
+
+-- Takes the organization row FOR NO KEY UPDATE (23503 if there is none)
+-- and returns the acting user's role in it (NULL if not a member).
+CREATE FUNCTION schemakit._lock_organization(organization_id bigint, actor_user_id bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor_role text;
+BEGIN
+    PERFORM 1 FROM schemakit.organizations o
+      WHERE o.id = _lock_organization.organization_id
+        FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+            MESSAGE = pg_catalog.format('organization %s does not exist', organization_id);
+    END IF;
+    SELECT m.role INTO actor_role
+      FROM schemakit.memberships m
+     WHERE m.organization_id = _lock_organization.organization_id
+       AND m.user_id = _lock_organization.actor_user_id;
+    RETURN actor_role;
+END
+$$;
+
+REVOKE ALL ON FUNCTION schemakit._lock_organization(bigint, bigint) FROM PUBLIC;
+
+-------------------------------------------------------------------------------
+-- Functions
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION schemakit.create_organization(owner_user_id bigint, name text, slug text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    org_id bigint;
+    try_slug text;
+BEGIN
+    IF owner_user_id IS NULL OR name IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'owner_user_id and name must not be NULL';
+    END IF;
+    IF pg_catalog.char_length(name) > 255 OR pg_catalog.btrim(name) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'organization name must have 1 to 255 characters and not be blank';
+    END IF;
+    IF slug IS NOT NULL AND slug !~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'invalid organization slug',
+            DETAIL = 'A slug has 1 to 63 characters: lower-case ASCII letters, digits and inner hyphens.';
+    END IF;
+    PERFORM schemakit._require_user(owner_user_id);
+
+    -- A generated slug that is taken is drawn again; a given one is not.
+    FOR attempt IN 1..32 LOOP
+        try_slug := COALESCE(slug, schemakit.public_id(10, '0123456789abcdefghijklmnopqrstuvwxyz'));
+        INSERT INTO schemakit.organizations AS o (slug, name)
+        VALUES (try_slug, create_organization.name)
+        ON CONFLICT ON CONSTRAINT organizations_slug_key DO NOTHING
+        RETURNING o.id INTO org_id;
+        EXIT WHEN org_id IS NOT NULL OR slug IS NOT NULL;
+    END LOOP;
+    IF org_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'unique_violation',
+            MESSAGE = 'organization slug is taken',
+            DETAIL = pg_catalog.format('Key (slug)=(%s) already exists.', try_slug);
+    END IF;
+
+    INSERT INTO schemakit.memberships (organization_id, user_id, role)
+    VALUES (org_id, owner_user_id, 'owner');
+    RETURN org_id;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.create_organization(bigint, text, text) IS
+'creates an organization with the user as its owner; returns its id (slug generated unless given)';
+
+CREATE FUNCTION schemakit.member_role(organization_id bigint, user_id bigint)
+RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m.role FROM schemakit.memberships m
+     WHERE m.organization_id = member_role.organization_id
+       AND m.user_id = member_role.user_id
+$$;
+
+COMMENT ON FUNCTION schemakit.member_role(bigint, bigint) IS
+'the user''s role in the organization (owner, admin, member), NULL if not a member';
+
+CREATE FUNCTION schemakit.invite_member(
+    organization_id bigint, email text, role text, inviter_user_id bigint,
+    ttl interval DEFAULT '7 days')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    token text;
+    expires timestamptz;
+    inviter_role text;
+BEGIN
+    IF organization_id IS NULL OR email IS NULL OR role IS NULL OR inviter_user_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'invite_member arguments must not be NULL';
+    END IF;
+    IF NOT schemakit._email_ok(email) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'invalid email address',
+            DETAIL = 'An email address has the form local@domain, no spaces, at most 255 characters.';
+    END IF;
+    IF role <> ALL (ARRAY['owner', 'admin', 'member']) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'invalid organization role',
+            DETAIL = 'A role is one of owner, admin, member.';
+    END IF;
+    expires := schemakit._ttl_expiry(ttl, interval '30 days', 'invitation');
+    PERFORM schemakit._require_user(inviter_user_id);
+
+    inviter_role := schemakit._lock_organization(organization_id, inviter_user_id);
+    IF inviter_role IS NULL OR inviter_role = 'member'
+       OR (role = 'owner' AND inviter_role <> 'owner') THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = pg_catalog.format('user %s may not invite %s members to organization %s',
+                                        inviter_user_id, invite_member.role, organization_id),
+            DETAIL = 'Owners invite with any role; admins invite admins and members.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM schemakit.memberships m
+                 JOIN schemakit.users u ON u.id = m.user_id
+                WHERE m.organization_id = invite_member.organization_id
+                  AND u.email_key = schemakit.email_key(invite_member.email)) THEN
+        RAISE EXCEPTION USING ERRCODE = 'unique_violation',
+            MESSAGE = 'the user with this address is already a member',
+            DETAIL = pg_catalog.format('Organization %s.', organization_id);
+    END IF;
+
+    -- A new invitation replaces the open one to the same address.
+    UPDATE schemakit.invitations i
+       SET revoked_at = pg_catalog.now()
+     WHERE i.organization_id = invite_member.organization_id
+       AND i.email_key = schemakit.email_key(invite_member.email)
+       AND i.accepted_at IS NULL AND i.revoked_at IS NULL;
+
+    token := schemakit.random_token(32);
+    INSERT INTO schemakit.invitations (organization_id, email, role, invited_by, token_hash, expires_at)
+    VALUES (invite_member.organization_id, invite_member.email, invite_member.role,
+            inviter_user_id, schemakit._token_hash(token), expires);
+    RETURN token;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.invite_member(bigint, text, text, bigint, interval) IS
+'invites an address to an organization; returns the 256-bit invitation token (mail it); only its hash is stored';
+
+CREATE FUNCTION schemakit.accept_invitation(token text, user_id bigint)
+RETURNS schemakit.memberships
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hash bytea;
+    inv record;
+    member schemakit.memberships;
+BEGIN
+    -- Errors leave the statement out of the log: it may carry the token.
+    IF token IS NULL OR user_id IS NULL THEN
+        PERFORM schemakit._refuse('22004', 'accept_invitation arguments must not be NULL', NULL, NULL);
+    END IF;
+    IF pg_catalog.octet_length(token) > 1400 OR token !~ '^[A-Za-z0-9_-]{43}$' THEN
+        PERFORM schemakit._refuse('22023', 'malformed invitation token',
+            'An invitation token has 43 characters of A-Z, a-z, 0-9, "-" and "_".', NULL);
+    END IF;
+    hash := schemakit._token_hash(token);
+
+    SELECT i.id, i.organization_id INTO inv
+      FROM schemakit.invitations i
+     WHERE i.token_hash = hash;
+    IF NOT FOUND THEN
+        PERFORM schemakit._refuse('SKR10', 'unknown invitation',
+            'No invitation has this token.', 'Ask for a new invitation.');
+    END IF;
+    -- The user stays while this runs (as a foreign key check would keep it).
+    PERFORM 1 FROM schemakit.users u WHERE u.id = accept_invitation.user_id FOR KEY SHARE;
+    IF NOT FOUND THEN
+        PERFORM schemakit._refuse('23503', pg_catalog.format('user %s does not exist', user_id), NULL, NULL);
+    END IF;
+
+    -- Acceptances of one organization take turns; all is read again after.
+    PERFORM 1 FROM schemakit.organizations o WHERE o.id = inv.organization_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        PERFORM schemakit._refuse('SKR10', 'unknown invitation',
+            'Its organization was deleted.', 'Ask for a new invitation.');
+    END IF;
+    SELECT i.id, i.organization_id, i.email_key, i.role, i.expires_at, i.accepted_at, i.revoked_at
+      INTO inv
+      FROM schemakit.invitations i
+     WHERE i.id = inv.id
+       FOR UPDATE;
+    IF inv.accepted_at IS NOT NULL THEN
+        PERFORM schemakit._refuse('SKR13', 'invitation already accepted',
+            pg_catalog.format('It was accepted at %s.', inv.accepted_at), NULL);
+    END IF;
+    IF inv.revoked_at IS NOT NULL THEN
+        PERFORM schemakit._refuse('SKR12', 'invitation revoked',
+            pg_catalog.format('It was revoked at %s.', inv.revoked_at), 'Ask for a new invitation.');
+    END IF;
+    IF inv.expires_at <= pg_catalog.now() THEN
+        PERFORM schemakit._refuse('SKR11', 'invitation expired',
+            pg_catalog.format('It expired at %s.', inv.expires_at), 'Ask for a new invitation.');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM schemakit.users u
+                    WHERE u.id = accept_invitation.user_id
+                      AND u.email_key = inv.email_key) THEN
+        PERFORM schemakit._refuse('42501', 'invitation was sent to another address',
+            pg_catalog.format('User %s does not have the address the invitation was sent to.', user_id),
+            'Log in as the user with that address, or set it as the user''s address first.');
+    END IF;
+
+    INSERT INTO schemakit.memberships AS m (organization_id, user_id, role)
+    VALUES (inv.organization_id, accept_invitation.user_id, inv.role)
+    ON CONFLICT ON CONSTRAINT memberships_pkey DO NOTHING
+    RETURNING m.* INTO member;
+    IF member.id IS NULL THEN
+        PERFORM schemakit._refuse('23505', 'user is already a member of the organization',
+            pg_catalog.format('User %s, organization %s. The invitation stays open.',
+                              user_id, inv.organization_id), NULL);
+    END IF;
+
+    UPDATE schemakit.invitations i
+       SET accepted_at = pg_catalog.now(), accepted_by = accept_invitation.user_id
+     WHERE i.id = inv.id;
+    RETURN member;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.accept_invitation(text, bigint) IS
+'accepts an invitation once, before it expires, for the user with the invited address; returns the new membership';
+
+CREATE FUNCTION schemakit.revoke_invitation(invitation_id bigint, actor_user_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    org_id bigint;
+    actor_role text;
+BEGIN
+    IF invitation_id IS NULL OR actor_user_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'revoke_invitation arguments must not be NULL';
+    END IF;
+    SELECT i.organization_id INTO org_id
+      FROM schemakit.invitations i WHERE i.id = invitation_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SKR10',
+            MESSAGE = pg_catalog.format('invitation %s does not exist', invitation_id);
+    END IF;
+    actor_role := schemakit._lock_organization(org_id, actor_user_id);
+    IF actor_role IS NULL OR actor_role = 'member' THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = pg_catalog.format('user %s may not revoke invitations of organization %s',
+                                        actor_user_id, org_id),
+            DETAIL = 'Owners and admins revoke invitations.';
+    END IF;
+    UPDATE schemakit.invitations i
+       SET revoked_at = pg_catalog.now()
+     WHERE i.id = invitation_id
+       AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+       AND i.expires_at > pg_catalog.now();
+    RETURN FOUND;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.revoke_invitation(bigint, bigint) IS
+'revokes an open invitation (owners and admins); true if this call revoked it';
+
+CREATE FUNCTION schemakit.set_member_role(
+    organization_id bigint, user_id bigint, role text, actor_user_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor_role text;
+    old_role text;
+BEGIN
+    IF organization_id IS NULL OR user_id IS NULL OR role IS NULL OR actor_user_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'set_member_role arguments must not be NULL';
+    END IF;
+    IF role <> ALL (ARRAY['owner', 'admin', 'member']) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'invalid organization role',
+            DETAIL = 'A role is one of owner, admin, member.';
+    END IF;
+    actor_role := schemakit._lock_organization(organization_id, actor_user_id);
+    SELECT m.role INTO old_role
+      FROM schemakit.memberships m
+     WHERE m.organization_id = set_member_role.organization_id
+       AND m.user_id = set_member_role.user_id;
+    IF actor_role IS NULL OR actor_role = 'member'
+       OR (actor_role = 'admin' AND (old_role = 'owner' OR set_member_role.role = 'owner')) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = pg_catalog.format('user %s may not change roles in organization %s',
+                                        actor_user_id, organization_id),
+            DETAIL = 'Owners change any role; admins change admins and members, and make no owners.';
+    END IF;
+    IF old_role IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+            MESSAGE = pg_catalog.format('user %s is not a member of organization %s',
+                                        user_id, organization_id);
+    END IF;
+    IF old_role = set_member_role.role THEN
+        RETURN false;
+    END IF;
+    -- The last owner's demotion is refused by memberships_keep_owner (SKR14).
+    UPDATE schemakit.memberships m
+       SET role = set_member_role.role
+     WHERE m.organization_id = set_member_role.organization_id
+       AND m.user_id = set_member_role.user_id;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.set_member_role(bigint, bigint, text, bigint) IS
+'changes a member''s role as actor_user_id; true if it changed; never demotes the last owner (SKR14)';
+
+CREATE FUNCTION schemakit.remove_member(organization_id bigint, user_id bigint, actor_user_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor_role text;
+    old_role text;
+BEGIN
+    IF organization_id IS NULL OR user_id IS NULL OR actor_user_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'remove_member arguments must not be NULL';
+    END IF;
+    actor_role := schemakit._lock_organization(organization_id, actor_user_id);
+    SELECT m.role INTO old_role
+      FROM schemakit.memberships m
+     WHERE m.organization_id = remove_member.organization_id
+       AND m.user_id = remove_member.user_id;
+    -- Anyone may leave; owners remove anyone; admins remove admins and members.
+    IF actor_role IS NULL
+       OR (actor_user_id <> remove_member.user_id
+           AND (actor_role = 'member' OR (actor_role = 'admin' AND old_role = 'owner'))) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = pg_catalog.format('user %s may not remove members of organization %s',
+                                        actor_user_id, organization_id),
+            DETAIL = 'Members may leave; owners remove anyone; admins remove admins and members.';
+    END IF;
+    IF old_role IS NULL THEN
+        RETURN false;
+    END IF;
+    -- The last owner's removal is refused by memberships_keep_owner (SKR14).
+    DELETE FROM schemakit.memberships m
+     WHERE m.organization_id = remove_member.organization_id
+       AND m.user_id = remove_member.user_id;
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.remove_member(bigint, bigint, bigint) IS
+'removes a member as actor_user_id (or lets a member leave); true if removed; never the last owner (SKR14)';
+
+-- The functions that write memberships or touch invitations run as the
+-- extension owner; grant_app gives EXECUTE.
+REVOKE ALL ON FUNCTION schemakit.create_organization(bigint, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.invite_member(bigint, text, text, bigint, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.accept_invitation(text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.revoke_invitation(bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.set_member_role(bigint, bigint, text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.remove_member(bigint, bigint, bigint) FROM PUBLIC;
+
+-------------------------------------------------------------------------------
+-- verifications (better-auth)
+-------------------------------------------------------------------------------
+
+CREATE TABLE schemakit.verifications (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    identifier_hash bytea NOT NULL,
+    value           text NOT NULL,
+    expires_at      timestamptz NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT verifications_identifier_hash_check
+        CHECK (pg_catalog.octet_length(identifier_hash) = 32),
+    CONSTRAINT verifications_value_check CHECK (pg_catalog.char_length(value) <= 8192)
+);
+
+CREATE INDEX verifications_identifier_hash_idx ON schemakit.verifications (identifier_hash);
+CREATE INDEX verifications_expires_at_idx ON schemakit.verifications (expires_at);
+
+COMMENT ON TABLE schemakit.verifications IS
+'better-auth verification values, found by the SHA-256 of their identifier; an OTP is stored only as a keyed hash';
+
+-------------------------------------------------------------------------------
+-- purge_expired
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION schemakit.purge_expired(older_than interval DEFAULT '1 day')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cutoff timestamptz;
+    batch constant integer := 5000;
+    window_start timestamptz;
+    purge record;
+    n bigint;
+    total bigint := 0;
+BEGIN
+    -- 22004 for NULL, 22023 unless now() - 100 years <= cutoff <= now().
+    cutoff := schemakit._purge_cutoff(older_than, interval '100 years');
+    -- Email codes of the limit window are what the limits count: keep them.
+    -- (Before the library is loaded in this session the setting may not be
+    -- defined yet; its default is 900 seconds.)
+    window_start := pg_catalog.now()
+        - COALESCE(pg_catalog.current_setting('schemakit.email_code_window', true), '900')::interval;
+
+    -- Each condition matches an index: email_codes_dead_at_idx,
+    -- password_reset_tokens_expires_at_idx, sessions_dead_at_idx,
+    -- invitations_dead_at_idx.
+    FOR purge IN
+        SELECT v.tbl, v.dead_at, v.keep
+          FROM (VALUES ('email_codes', 'LEAST(x.expires_at, x.used_at, x.revoked_at)', ' AND x.created_at < $3'),
+                       ('password_reset_tokens', 'x.expires_at', ''),
+                       ('sessions', 'LEAST(x.expires_at, x.revoked_at)', ''),
+                       ('invitations', 'LEAST(x.expires_at, x.accepted_at, x.revoked_at)', ''),
+                       ('verifications', 'x.expires_at', '')) AS v (tbl, dead_at, keep)
+    LOOP
+        FOR i IN 1..20 LOOP
+            EXECUTE pg_catalog.format(
+                'DELETE FROM schemakit.%1$I t WHERE t.id = ANY (ARRAY('
+                '  SELECT x.id FROM schemakit.%1$I x WHERE %2$s < $1%3$s'
+                '   LIMIT $2 FOR UPDATE SKIP LOCKED))', purge.tbl, purge.dead_at, purge.keep)
+            USING cutoff, batch, window_start;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            total := total + n;
+            EXIT WHEN n < batch;
+        END LOOP;
+    END LOOP;
+
+    RETURN total;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.purge_expired(interval) IS
+'deletes codes, reset tokens, sessions, invitations and verification values dead for longer than older_than, in bounded batches; returns rows deleted';
+
+-------------------------------------------------------------------------------
+-- grant_app
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION schemakit.grant_app(app regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    IF app IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'grant_app role must not be NULL';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = app) THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = pg_catalog.format('role with OID %s does not exist', app::oid);
+    END IF;
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA schemakit TO %s', app);
+    FOR f IN
+        SELECT p.oid::regprocedure
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = 'schemakit'::regnamespace
+           AND p.proname !~ '^_'
+           AND p.prorettype <> 'trigger'::regtype
+           AND p.proname <> 'grant_app'
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f, app);
+    END LOOP;
+    EXECUTE pg_catalog.format(
+        'GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES ON TABLE schemakit.users, schemakit.snippets,'
+        ' schemakit.oauth_accounts, schemakit.files TO %s', app);
+    EXECUTE pg_catalog.format(
+        'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE schemakit.verifications TO %s', app);
+    EXECUTE pg_catalog.format(
+        'GRANT USAGE, SELECT ON SEQUENCE schemakit.users_id_seq, schemakit.snippets_id_seq,'
+        ' schemakit.oauth_accounts_id_seq, schemakit.files_id_seq, schemakit.verifications_id_seq TO %s', app);
+    EXECUTE pg_catalog.format('GRANT SELECT ON TABLE schemakit.migrations TO %s', app);
+    EXECUTE pg_catalog.format(
+        'GRANT SELECT, UPDATE (slug, name), DELETE, REFERENCES ON TABLE schemakit.organizations TO %s', app);
+    EXECUTE pg_catalog.format('GRANT SELECT ON TABLE schemakit.memberships TO %s', app);
+    EXECUTE pg_catalog.format(
+        'GRANT SELECT (id, organization_id, email, email_key, role, invited_by, created_at,'
+        ' expires_at, accepted_at, accepted_by, revoked_at) ON TABLE schemakit.invitations TO %s', app);
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.grant_app(regrole) IS
+'grants an application role what an app needs and nothing on the tables that hold secrets; run again after ALTER EXTENSION UPDATE';
+
+-------------------------------------------------------------------------------
+-- EXECUTE: the functions that touch secret tables, the internal ones, and
+-- grant_app are the owner's; grant_app gives an app what it needs.
+-------------------------------------------------------------------------------
+
+REVOKE ALL ON FUNCTION schemakit.issue_email_code(text,interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.verify_email_code(text,text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.issue_password_reset_token(bigint,interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.consume_password_reset_token(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.issue_session(bigint,interval,inet,text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.session_user_id(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.revoke_session(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.revoke_user_sessions(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.purge_expired(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.grant_app(regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.open_session(bigint,text,timestamp with time zone,inet,text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.find_session(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.find_session_by_id(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.list_user_sessions(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.update_session(bigint,timestamp with time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.revoke_session_by_id(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._email_code_hash(text,text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._ttl_expiry(interval,interval,text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._purge_cutoff(interval,interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._lock_key(integer,text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._code_failures(bigint,timestamp with time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._code_failed(bigint,timestamp with time zone,timestamp with time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._code_unfail(bigint,timestamp with time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._refuse(text,text,text,text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._reference_check() FROM PUBLIC;
+
+-------------------------------------------------------------------------------
+-- pg_dump keeps the rows of every table and the state of every sequence
+-- (all but _code_key).
+-------------------------------------------------------------------------------
+
+SELECT pg_catalog.pg_extension_config_dump('schemakit.migrations', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.users', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.users_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.snippets', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.snippets_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.email_codes', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.email_codes_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.oauth_accounts', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.oauth_accounts_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.password_reset_tokens', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.password_reset_tokens_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.files', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.files_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.sessions_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.organizations', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.organizations_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.memberships', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.memberships_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.invitations', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.invitations_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.verifications', '');
+SELECT pg_catalog.pg_extension_config_dump('schemakit.verifications_id_seq', '');
+
+-------------------------------------------------------------------------------
+-- References that pg_restore -j can load in any order.  pg_dump makes each
+-- extension table's rows depend only on their own table, so pg_restore -j
+-- loads them in any order, and a foreign key's insert check would fail for
+-- rows whose referenced row is still loading.  The foreign keys stay (their
+-- cascades, their place in the catalog); their insert-side check triggers
+-- are disabled, for every foreign key between schemakit's tables, and the
+-- _reference_check triggers created with each table check instead.
+-------------------------------------------------------------------------------
+
+DO $references$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT k.conrelid::pg_catalog.regclass AS tbl, t.tgname
+          FROM pg_catalog.pg_constraint k
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) k.conrelid
+          JOIN pg_catalog.pg_class f ON f.oid OPERATOR(pg_catalog.=) k.confrelid
+          JOIN pg_catalog.pg_trigger t ON t.tgconstraint OPERATOR(pg_catalog.=) k.oid
+                                       AND t.tgrelid OPERATOR(pg_catalog.=) k.conrelid
+         WHERE k.contype OPERATOR(pg_catalog.=) 'f'
+           AND c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+           AND f.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+           AND t.tgfoid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog."RI_FKey_check_ins"()'::pg_catalog.regprocedure,
+                                                       'pg_catalog."RI_FKey_check_upd"()'::pg_catalog.regprocedure])
+           AND t.tgenabled OPERATOR(pg_catalog.<>) 'D'
+         ORDER BY 1, 2
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', r.tbl, r.tgname);
+    END LOOP;
+END
+$references$;
+
+-------------------------------------------------------------------------------
+-- Rights nobody may hold.  ALTER DEFAULT PRIVILEGES applies to what an
+-- extension script creates, so rights can appear that no one meant to
+-- give: nobody but the owner keeps any right on anything created here
+-- (PUBLIC's EXECUTE on the functions not revoked above is the default).
+-------------------------------------------------------------------------------
+
+DO $rights$
+DECLARE
+    o record;
+BEGIN
+    FOR o IN
+        SELECT 'SCHEMA schemakit' AS obj, a.grantee
+          FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+         WHERE n.nspname OPERATOR(pg_catalog.=) 'schemakit'
+           AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
+        UNION
+        SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END
+               OPERATOR(pg_catalog.||) c.oid::pg_catalog.regclass::text, a.grantee
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+           AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'S', 'v', 'm', 'p']::"char"[])
+           AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+        UNION
+        SELECT 'FUNCTION ' OPERATOR(pg_catalog.||) p.oid::pg_catalog.regprocedure::text, a.grantee
+          FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+         WHERE p.pronamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+           AND a.grantee OPERATOR(pg_catalog.<>) 0
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %s', o.obj,
+            CASE WHEN o.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                 ELSE o.grantee::pg_catalog.regrole::text END);
+    END LOOP;
+END
+$rights$;
