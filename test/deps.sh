@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test/deps.sh - installs the Debian packages schemakit needs to build and
-# test, when any is missing.  Used by test/run and examples/walkthrough.sh.
+# test, when any is missing.  Used by test/lib/in-throwaway-cluster.sh (so by
+# test/run, bench/run and examples/walkthrough.sh); SK_DEPS_EXTRA adds packages.
 # PG_MAJOR (default 15) picks the PostgreSQL major; contrib ships in
 # postgresql-N (trixie and later have no postgresql-contrib package).
 # `test/deps.sh --list` prints the package list and installs nothing

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/matrix.sh - the PostgreSQL major-version matrix (issue #12).
+# test/matrix.sh - the PostgreSQL major-version matrix.
 #
 # For each major in SK_MATRIX_MAJORS (default "13 17 18") a Debian chroot with
 # that major (13: bullseye, 17: trixie, 18: sid) is made once and cached in

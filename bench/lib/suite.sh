@@ -32,9 +32,6 @@ UPG_SNIPPETS=${BENCH_UPGRADE_SNIPPETS:-$UPG_USERS}
 UPG_CODES=${BENCH_UPGRADE_CODES:-$UPG_USERS}
 SECTIONS=${BENCH_SECTIONS:-"ids pairs growth upgrade"}
 # BENCH_VERSION: the extension version the pairs run against (default: the default version)
-# 1: also run the schemakit side of every pair on a copy of the pairs
-# database with bench/whatif/*.sql applied (proposed changes; informational).
-WHATIF=${BENCH_WHATIF:-0}
 
 OUT=bench/out
 TSV=$OUT/results.tsv
@@ -210,41 +207,25 @@ section_pairs() {
     "${PSQL[@]}" -d sk_pairs -v users="$users" -v reset_tokens="$reset_tokens" -v sessions="$PAIR_SESSIONS" -v history="$PAIR_HISTORY" \
         ${BENCH_VERSION:+-v sk_version="$BENCH_VERSION"} -f bench/sql/pairs.sql >>"$LOG" 2>&1
     say "# setup took $(calc "$(now_s) - $t0" 1) s"
-    local sides="sk app"
-    if [ "$WHATIF" = 1 ]; then
-        copy_db sk_pairs sk_pairs_whatif
-        local f
-        for f in bench/whatif/*.sql; do
-            [ -e "$f" ] || continue     # none at the moment: 1.4 shipped the last proposals
-            "${PSQL[@]}" -d sk_pairs_whatif -f "$f" >>"$LOG" 2>&1
-            say "# what-if applied to sk_pairs_whatif: $f"
-        done
-        sides="sk app whatif"
-    fi
-
     local common=(-D "users=$users" -D "sessions=$PAIR_SESSIONS")
     declare -A tps
     local r w side
     for ((r = 1; r <= ROUNDS; r++)); do
         for w in "${PAIRS[@]}"; do
             # alternate which side goes first, round by round
-            local order; order=$(printf '%s\n' $sides | { if ((r % 2)); then cat; else tac; fi; })
+            local order="sk app"
+            ((r % 2)) || order="app sk"
             for side in $order; do
-                if [ "$side" = whatif ]; then
-                    pgb sk_pairs_whatif "sk_$w" "$CLIENTS" "$THREADS" "${PAIR_T[$w]}" "${common[@]}"
-                else
-                    pgb sk_pairs "${side}_$w" "$CLIENTS" "$THREADS" "${PAIR_T[$w]}" "${common[@]}"
-                fi
+                pgb sk_pairs "${side}_$w" "$CLIENTS" "$THREADS" "${PAIR_T[$w]}" "${common[@]}"
                 tps[$side.$w]="${tps[$side.$w]:-} $PGB_TPS"
             done
-            say "# round $r $w: schemakit $(echo ${tps[sk.$w]} | awk '{print $NF}') tps, baseline $(echo ${tps[app.$w]} | awk '{print $NF}') tps$([ "$WHATIF" = 1 ] && echo ", what-if $(echo ${tps[whatif.$w]} | awk '{print $NF}') tps")"
+            say "# round $r $w: schemakit $(echo ${tps[sk.$w]} | awk '{print $NF}') tps, baseline $(echo ${tps[app.$w]} | awk '{print $NF}') tps"
         done
     done
 
     # Every transaction did its job: codes verified, tokens consumed.
-    local chk db
-    for db in sk_pairs $([ "$WHATIF" = 1 ] && echo sk_pairs_whatif); do
-    chk=$("${PSQL[@]}" -d $db <<'SQL'
+    local chk
+    chk=$("${PSQL[@]}" -d sk_pairs <<'SQL'
 SELECT concat_ws(' ',
   (SELECT count(*) FILTER (WHERE used_at IS NULL) FROM schemakit.email_codes),
   (SELECT count(*) FILTER (WHERE used_at IS NULL) FROM app_email_codes),
@@ -252,29 +233,20 @@ SELECT concat_ws(' ',
   (SELECT count(*) FILTER (WHERE used) FROM app_reset_tokens) - (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM bench_app_reset_seq))
 SQL
 )
-    say "# checks in $db (unverified codes sk/app, consumed tokens minus transactions sk/app; all 0): $chk"
+    say "# checks (unverified codes sk/app, consumed tokens minus transactions sk/app; all 0): $chk"
     [ "$chk" = "0 0 0 0" ] || { say "pairs check failed"; exit 1; }
-    done
 
-    declare -gA PAIR_RATIO
     for w in "${PAIRS[@]}"; do
-        local ms ma ratios="" i a b
+        local ms ma ratio ratios="" i a b
         ms=$(median ${tps[sk.$w]}); ma=$(median ${tps[app.$w]})
         read -r -a a <<<"${tps[sk.$w]}"; read -r -a b <<<"${tps[app.$w]}"
         for ((i = 0; i < ${#a[@]}; i++)); do ratios+="$(calc "${a[$i]} / ${b[$i]}" 2),"; done
-        PAIR_RATIO[$w]=$(calc "$ms / $ma")
+        ratio=$(calc "$ms / $ma")
         emit pairs "${w}_schemakit_tps" "$(calc "$ms" 0)" tps "median of $ROUNDS; rounds:$(echo ${tps[sk.$w]} | tr ' ' ',')"
         emit pairs "${w}_baseline_tps" "$(calc "$ma" 0)" tps "median of $ROUNDS; rounds:$(echo ${tps[app.$w]} | tr ' ' ',')"
-        emit ratio "${w}_schemakit_vs_baseline" "${PAIR_RATIO[$w]}" x "median tps ratio; per-round ratios ${ratios%,}; ${PAIR_DESC[$w]}"
-        if [ "$WHATIF" = 1 ]; then
-            local mw; mw=$(median ${tps[whatif.$w]})
-            emit whatif "${w}_whatif_tps" "$(calc "$mw" 0)" tps "schemakit with bench/whatif/*.sql; median of $ROUNDS; rounds:$(echo ${tps[whatif.$w]} | tr ' ' ',')"
-            emit whatif "${w}_whatif_vs_baseline" "$(calc "$mw / $ma")" x "informational, not a target; as shipped: ${PAIR_RATIO[$w]}"
-        fi
+        emit ratio "${w}_schemakit_vs_baseline" "$ratio" x "median tps ratio; per-round ratios ${ratios%,}; ${PAIR_DESC[$w]}"
     done
     dropdb sk_pairs
-    [ "$WHATIF" = 1 ] && dropdb sk_pairs_whatif
-    return 0
 }
 
 ###############################################################################

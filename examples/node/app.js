@@ -11,7 +11,7 @@
  * Ids are bigint, which node-postgres returns as strings ('42'); they are
  * passed back as parameters unchanged.  Counters are converted to numbers.
  *
- * The database role needs what schemakit.grant_app(role) grants (1.3).
+ * The database role needs what schemakit.grant_app(role) grants.
  */
 const crypto = require('node:crypto');
 const { promisify } = require('node:util');

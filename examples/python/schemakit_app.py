@@ -17,7 +17,7 @@ connection that is not in autocommit mode, and nothing is stored until
 
 * ``issue_email_code`` holds a per-address lock until the transaction
   ends, and the code exists only after the commit: commit before mailing.
-* ``verify_email_code``: a wrong guess is counted in shared memory (1.5),
+* ``verify_email_code``: a wrong guess is counted in shared memory,
   so rolling back does NOT give the guess back: 5 wrong guesses kill the
   code whatever the transactions did.  A *right* guess marks the code used
   only when committed.  Use an autocommit connection, or commit right after

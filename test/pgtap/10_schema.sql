@@ -20,7 +20,7 @@ INSERT INTO expected_columns (tbl, col, typ, not_null) VALUES
     ('migrations',  'version',         'text',                     true),
     ('migrations',  'applied_at',      'timestamp with time zone', true),
     ('users',       'id',              'bigint',                   true),
-    ('users',       'username',        'text',                     false),  -- optional since 1.5
+    ('users',       'username',        'text',                     false),  -- optional
     ('users',       'email',           'text',                     false),
     ('users',       'display_name',    'text',                     false),
     ('users',       'password_hash',   'text',                     false),

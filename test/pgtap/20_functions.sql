@@ -50,7 +50,7 @@ INSERT INTO expected_functions (fn, args, rettype, lang, vol, strict, parallel) 
     ('random_token',             '{integer}',       'text',    'c',       'volatile',  true,  's'),
     ('_public_id_take',          '{text}',          'boolean', 'c',       'volatile',  true,  'r'),
     ('_email_ok',                '{text}',          'boolean', 'sql',     'immutable', true,  's'),
-    -- 1.5 retired the unkeyed _code_hash; its keyed successor takes its place.
+    -- (no unkeyed _code_hash: codes are stored under a key only)
     ('_code_hash_keyed',         '{text,text}',     'bytea',   'c',       'stable',    true,  's'),
     ('touch_updated_at',         '{}',              'trigger', 'plpgsql', 'volatile',  false, 'u'),
     ('migrations_merge',         '{}',              'trigger', 'plpgsql', 'volatile',  false, 'u'),
@@ -432,7 +432,7 @@ SELECT is(schemakit._email_ok(e), want, format('_email_ok(%s) is %s', CASE WHEN 
                ('', false), ('a', false), ('@b', false), ('a@', false), ('a@@b', false), ('a@b@c', false),
                ('a b@c', false), (E'a@b\n', false), (E'a\t@b', false),
                (repeat('x', 251) || '@a.b', true), (repeat('x', 252) || '@a.b', false)) AS t(e, want);
--- 1.4 moved _email_ok to C: it must agree with the SQL rule of 1.0-1.3 on
+-- _email_ok is C: it must agree with the SQL rule a downgrade puts back on
 -- every input, white space of every kind and multibyte lengths included.
 SELECT is(array_agg(to_json(e)::text ORDER BY e), NULL,
           '_email_ok (C) agrees with char_length(e) <= 255 AND e ~ ''^[^[:space:]@]+@[^[:space:]@]+$'' on 28 inputs')

@@ -93,7 +93,7 @@ SELECT throws_ok(pg_temp.ins('a.bin', 'application/octet-stream', NULL), '23502'
 
 SELECT lives_ok(pg_temp.ins('ok' || i, m, 1), format('mime_type %L is accepted', m))
   FROM unnest(ARRAY['image/jpeg', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-                    'text/plain; charset="utf-8"', 'x/y']) WITH ORDINALITY AS t(m, i);  -- parameters since 1.5
+                    'text/plain; charset="utf-8"', 'x/y']) WITH ORDINALITY AS t(m, i);  -- with parameters
 SELECT throws_ok(pg_temp.ins('bad', m, 1), '23514',
                  'new row for relation "files" violates check constraint "files_mime_type_check"',
                  format('mime_type %s raises 23514', CASE WHEN char_length(m) > 40 THEN 'of 256 characters'

@@ -186,7 +186,7 @@ SELECT is((pg_temp.row_of('a1')).last_seen_at, now() - interval '2 minutes',
           'and does not try to refresh last_seen_at there');
 ROLLBACK TO SAVEPOINT ro;
 
--- 1.4 reads the table in C: a sessions table or token index that is not
+-- session_user_id reads the table in C: a sessions table or token index that is not
 -- what the scripts made is refused (55000), never read.
 SAVEPOINT dmg;
 ALTER TABLE schemakit.sessions DROP CONSTRAINT sessions_token_hash_key;

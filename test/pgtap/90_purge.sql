@@ -1,6 +1,6 @@
 -- 90_purge.sql - schemakit.purge_expired() (1.2): it deletes the email
--- codes and sessions that died (expired, used or revoked) and, since 1.4,
--- the reset tokens that expired, more than older_than ago, in all three
+-- codes and sessions that died (expired, used or revoked) and the reset
+-- tokens that expired, more than older_than ago, in all three
 -- tables, and keeps everything else; it
 -- returns the exact number deleted; older_than '0' purges everything dead;
 -- argument errors; and a backlog larger than one 5000-row batch is purged
@@ -32,7 +32,7 @@ CREATE TEMP TABLE u AS SELECT (SELECT id FROM schemakit.users WHERE username = '
 -- purge ('1 day') and under purge_expired('0').
 -------------------------------------------------------------------------------
 -- email_codes: the label is the local part of the email address.
--- Created four days ago: since 1.3 purging keeps codes created inside the
+-- Created four days ago: purging keeps codes created inside the
 -- email-code limit window (they are what the limits count).
 INSERT INTO schemakit.email_codes (email, code_hash, expires_at, used_at, revoked_at, created_at)
 SELECT label || '@purge.example', sha256(convert_to(label, 'UTF8')), now() + e, now() + us, now() + r,
@@ -180,7 +180,7 @@ SELECT is(schemakit.purge_expired(), 1::bigint, 'the next call deletes it');
 SELECT is(pg_temp.left_in('password_reset_tokens'), ARRAY['p_live'], 'only the live token remains');
 
 -------------------------------------------------------------------------------
--- 1.3: codes created inside schemakit.email_code_window survive any purge,
+-- Codes created inside schemakit.email_code_window survive any purge,
 -- so purging cannot reset the issuance and verification limits.
 -------------------------------------------------------------------------------
 INSERT INTO schemakit.email_codes (email, code_hash, expires_at, used_at, revoked_at, created_at)

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Attack class: online maintenance against session_user_id (C since 1.4).
-# Under 1.4, while REINDEX INDEX CONCURRENTLY ran on the token index, 8
-# clients got "could not open relation with OID" (XX000) or a 55000, and a
-# hot standby replaying the reindex failed the same way; REINDEX TABLE
-# deadlocked 3.5 times more often than 1.3.  1.5 locks the table before it
-# trusts its name, finds the index through the locked table, releases the
+# Attack class: online maintenance against session_user_id (C).  A lookup
+# that trusted the token index's name while REINDEX INDEX CONCURRENTLY ran
+# got "could not open relation with OID" (XX000) or a 55000, on the primary
+# and on a hot standby replaying the reindex, and REINDEX TABLE deadlocked
+# with it.  session_user_id locks the table before it trusts its name, finds the index through the locked table, releases the
 # index lock before the refresh, and only refreshes when its lock is free.
 #
 # 8 clients look sessions up in a loop (every answer checked against the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Organizations under concurrency (1.5).  Each race kind runs ROUNDS rounds;
+# Organizations under concurrency.  Each race kind runs ROUNDS rounds;
 # in every round N separate client sessions make their call at the same
 # moment (the barrier of 30-races.sh), and the round is checked on its own.
 # Each call goes through public.try(), which returns ERR:<SQLSTATE> for an

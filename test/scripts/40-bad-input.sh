@@ -275,7 +275,7 @@ ROWS
 
 # Rows for functions that only newer versions have.
 read -r -d '' CATALOG_13 <<'ROWS'
-# --- grant_app(app regrole) — 1.3 --------------------------------------------
+# --- grant_app(app regrole) -------------------------------------------------
 22004 @@ grant_app role must not be NULL @@ SELECT schemakit.grant_app(NULL)
 42704 @@ role "no_such_role_sk" does not exist @@ SELECT schemakit.grant_app('no_such_role_sk')
 42704 @@ role "public" does not exist @@ SELECT schemakit.grant_app('public')
@@ -286,7 +286,7 @@ read -r -d '' CATALOG_13 <<'ROWS'
 42704 @@ role with OID 4294967295 does not exist @@ SELECT schemakit.grant_app(4294967295::oid::regrole)
 # A role whose name is an injection string is quoted, and granted exactly.
 00000 @@ t|f @@ CREATE ROLE "sk_bad_input; DROP TABLE schemakit.users; --" ⏎ SELECT schemakit.grant_app('"sk_bad_input; DROP TABLE schemakit.users; --"') \g /dev/null ⏎ SELECT has_function_privilege(r.oid, 'schemakit.verify_email_code(text, text)', 'EXECUTE'), has_table_privilege(r.oid, 'schemakit.sessions', 'SELECT') FROM pg_roles r WHERE r.rolname = 'sk_bad_input; DROP TABLE schemakit.users; --'
-# --- issuance and verification limits (1.3) ---------------------------------
+# --- issuance and verification limits ---------------------------------------
 SKR01 @@ too many email codes issued for this address @@ DO $$ BEGIN FOR i IN 1..5 LOOP PERFORM schemakit.issue_email_code('issue-limit@example.com'); END LOOP; END $$ ⏎ SELECT schemakit.issue_email_code('ISSUE-LIMIT@example.com')
 SKR02 @@ too many failed code verifications for this address @@ DO $$ BEGIN FOR i IN 1..2 LOOP PERFORM schemakit.issue_email_code('verify-limit@example.com'); FOR j IN 1..5 LOOP PERFORM schemakit.verify_email_code('verify-limit@example.com', 'nope'); END LOOP; END LOOP; END $$ ⏎ SELECT schemakit.verify_email_code('Verify-Limit@example.com', '000000')
 00000 @@ f @@ SELECT schemakit.verify_email_code('verify-limit@example.com', NULL)

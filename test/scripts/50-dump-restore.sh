@@ -298,7 +298,7 @@ LIVE_SESSION=$(sql "$SRC" -c "SELECT schemakit.issue_session($ADA, '30 days', '2
 DEAD_SESSION=$(sql "$SRC" -c "SELECT schemakit.issue_session($ADA)")
 sql "$SRC" -c "SELECT schemakit.revoke_session('$DEAD_SESSION')" >/dev/null
 like "$LIVE_CODE" '^[0-9]{6}$' "source: a live email code was issued"
-# From 1.3 codes are HMACs under schemakit.code_hmac_key (test/run sets it
+# Codes are HMACs under schemakit.code_hmac_key (test/run sets it
 # in the server configuration), else under a per-database key that is never
 # dumped.  A code issued under the per-database key must not survive a
 # restore; one issued under the configured key must.

@@ -46,8 +46,8 @@ SELECT schemakit.issue_email_code('ada@cron.example');
 INSERT INTO schemakit.email_codes (email, code_hash, expires_at, created_at)
 SELECT 'bulk' || g || '@cron.example', sha256(g::text::bytea), now() - interval '3 days', now() - interval '4 days'
   FROM generate_series(1, 6000) g;
--- password_reset_tokens (purged by expiry since 1.4: the used and revoked
--- ones have expired too)
+-- password_reset_tokens (purged by expiry: the used and revoked ones have
+-- expired too)
 INSERT INTO schemakit.password_reset_tokens (user_id, token_hash, expires_at, used_at, revoked_at)
 SELECT u.id, sha256(convert_to(l, 'UTF8')), now() + e, now() + us, now() + r
   FROM schemakit.users u,

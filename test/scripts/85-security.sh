@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The security model (1.3): a real non-superuser application role can do
+# The security model: a real non-superuser application role can do
 # what an app needs and cannot read a secret; SECURITY DEFINER functions pin
 # their search_path and resist hostile objects; code hashes are keyed with a
 # key that is not in the dump; issuance and verification are limited; no
@@ -70,9 +70,9 @@ is "$(app_state "SHOW schemakit.code_hmac_key")" 42501 "app role: cannot read th
 is "$(app_state "SELECT current_setting('schemakit.code_hmac_key')")" 42501 "app role: cannot read the code key via current_setting"
 is "$(nobody_state "SELECT schemakit.issue_session(1)")" 42501 "role with only schema USAGE: definer functions are not executable"
 is "$(nobody_state "SELECT schemakit.verify_email_code('a@b.io', '123456')")" 42501 "role with only schema USAGE: verify is not executable"
-is "$(nobody_state "SELECT schemakit.session_user_id('x')")" 42501 "role with only schema USAGE: session_user_id (C since 1.4) is not executable"
+is "$(nobody_state "SELECT schemakit.session_user_id('x')")" 42501 "role with only schema USAGE: session_user_id (C) is not executable"
 
-# --- 1.4: session_user_id reads in C; its refresh writes as the table owner --
+# --- session_user_id reads in C; its refresh writes as the table owner -------
 sql "$DB" >/dev/null <<'SQL'
 CREATE TABLE public.sk_refresh_tok AS
 SELECT schemakit.issue_session(u.id) AS session, u.id AS uid FROM schemakit.users u WHERE u.username = 'owner';
@@ -91,7 +91,7 @@ is "$(as_app -c "SET search_path = public; SELECT current_setting('search_path')
 sql "$DB" -c "DROP TABLE public.sk_refresh_tok" >/dev/null
 is "$(sql "$DB" -c "SELECT l.lanname || ' ' || p.prosecdef || ' ' || coalesce(p.proconfig::text, '-') FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
                     WHERE p.oid = 'schemakit.session_user_id(text)'::regprocedure")" "c false -" \
-   "session_user_id is C since 1.4: no SECURITY DEFINER frame, no SET clause"
+   "session_user_id is C: no SECURITY DEFINER frame, no SET clause"
 is "$(sql "$DB" -c "SELECT count(*) FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
                     WHERE p.oid = 'schemakit.session_user_id(text)'::regprocedure AND a.grantee = 0")" 0 \
    "session_user_id: no EXECUTE for PUBLIC (it reads a secret table)"
@@ -114,7 +114,7 @@ is "$(sql "$DB" -c "SELECT coalesce(string_agg(p.oid::regprocedure::text, ', '),
 is "$(sql "$DB" -c "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc
       WHERE pronamespace = 'schemakit'::regnamespace AND prosecdef")" \
    "accept_invitation,consume_password_reset_token,create_organization,find_session,find_session_by_id,invite_member,issue_email_code,issue_password_reset_token,issue_session,list_user_sessions,open_session,purge_expired,remove_member,revoke_invitation,revoke_session,revoke_session_by_id,revoke_user_sessions,set_member_role,update_session,verify_email_code" \
-   "SECURITY DEFINER exactly where secret tables are touched through SQL (session_user_id reads in C since 1.4; 1.5: the better-auth session functions), or memberships written (1.5: apps may only read them)"
+   "SECURITY DEFINER exactly where secret tables are touched through SQL (session_user_id reads in C; the better-auth session functions too), or memberships written (apps may only read them)"
 is "$(sql "$DB" -c "SELECT coalesce(string_agg(c.relname, ','), '') FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
       WHERE c.relnamespace = 'schemakit'::regnamespace AND a.grantee = 0")" "" \
    "PUBLIC has no privilege on any schemakit table"

@@ -60,13 +60,8 @@ fresh_db "$DB"
 password=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1
 sql "$DB" -c "CREATE ROLE $ROLE LOGIN PASSWORD '$password'" >/dev/null
-if [ "$(sql "$DB" -c "SELECT count(*) FROM pg_proc WHERE proname = 'grant_app' AND pronamespace = 'schemakit'::regnamespace")" = 1 ]; then
-    sql "$DB" -c "SELECT schemakit.grant_app('$ROLE')" >/dev/null
-    export PGUSER=$ROLE PGPASSWORD=$password
-    pass "tests connect as $ROLE, set up with schemakit.grant_app()"
-else
-    pass "tests connect as $PGUSER # SKIP this schemakit has no grant_app()"
-fi
+ok_cmd "the app role $ROLE is set up with schemakit.grant_app()" sql "$DB" -c "SELECT schemakit.grant_app('$ROLE')"
+export PGUSER=$ROLE PGPASSWORD=$password
 export PGDATABASE=$DB
 
 # The example's tests; each top-level TAP result of node becomes one of ours.

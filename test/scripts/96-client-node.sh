@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Node client package (clients/node, issue #14): Drizzle table
+# The Node client package (clients/node): Drizzle table
 # definitions, typed function wrappers and error classes, the drizzle-kit
 # configuration for apps with tables next to schemakit's, the Drizzle
 # example app, and doc/porting.md (every sql block run in order against a

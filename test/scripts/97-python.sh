@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The Python example (examples/python, issue #14): psycopg 3 from Debian's
+# The Python example (examples/python): psycopg 3 from Debian's
 # python3-psycopg, run by /usr/bin/python3 (not whatever python3 is first on
 # PATH).  The example's unittest suite prints TAP; it runs against a fresh
 # database with schemakit, connected as an application role set up with
 # schemakit.grant_app(); each test becomes one assertion here.  It covers
 # every flow, the Python types, the SQLSTATEs, and what psycopg's default
-# transaction mode means for verify_email_code (1.5: a rolled-back wrong
-# guess still counts).  Skips (one TAP skip) only when psycopg cannot be had.
+# transaction mode means for verify_email_code (a rolled-back wrong guess
+# still counts).  Skips (one TAP skip) only when psycopg cannot be had.
 set -uo pipefail
 . "$(dirname "$0")/../lib/tap.sh"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# better-auth on schemakit (issue #15): clients/node's schemakit/better-auth
+# better-auth on schemakit: clients/node's schemakit/better-auth
 # adapter under a real better-auth (pinned in clients/node/package.json),
 # connected as an app role set up with schemakit.grant_app().  The flows
 # (email and password, getSession, sign-out, listing and revoking sessions,

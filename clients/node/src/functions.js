@@ -237,8 +237,8 @@ export function issueEmailCode(db, email, opts = {}) {
  * code.  TooManyFailedVerificationsError (SKR02) at the failure limit;
  * CodeGuardFullError (53400) when a guess cannot be counted.
  *
- * Since 1.5 a failed guess is also counted in shared memory, so rolling the
- * transaction back no longer takes it back; still, call it outside a
+ * A failed guess is also counted in shared memory, so rolling the
+ * transaction back does not give it back; still, call it outside a
  * transaction (a Pool or the Drizzle db) so its own row update commits.
  * The code is trimmed of surrounding whitespace.
  * @param {Queryable} db

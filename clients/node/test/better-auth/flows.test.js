@@ -1,4 +1,4 @@
-// better-auth on schemakit (issue #15): a real better-auth instance with the
+// better-auth on schemakit: a real better-auth instance with the
 // schemakit/better-auth adapter, connected as the app role (grant_app).
 // Environment (test/scripts/98-better-auth.sh): PGHOST, PGPORT, PGUSER (app
 // role), PGPASSWORD, PGDATABASE; SK_OWNER_USER / SK_OWNER_PASSWORD for the
