@@ -272,6 +272,7 @@ DECLARE
     max_issued integer;
     window_len interval;
     locked boolean;
+    owner_id bigint;
 BEGIN
     IF email IS NULL OR ttl IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
@@ -308,8 +309,11 @@ BEGIN
      WHERE c.email_key = address
        AND c.used_at IS NULL AND c.revoked_at IS NULL;
 
+    -- The user is read first, not in a subquery of the INSERT: Citus
+    -- refuses subqueries within an INSERT into a reference table (#17).
+    SELECT u.id INTO owner_id FROM schemakit.users u WHERE u.email_key = address;
     INSERT INTO schemakit.email_codes (user_id, email, code_hash, expires_at)
-    VALUES ((SELECT u.id FROM schemakit.users u WHERE u.email_key = address),
+    VALUES (owner_id,
             email,
             schemakit._code_hash_keyed(email, code),
             expires);
