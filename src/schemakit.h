@@ -35,6 +35,8 @@ extern void schemakit_guard_startup(void);
 extern text *schemakit_address_key(const text *email);
 
 extern void schemakit_token_sha256(const text *token, uint8 *out);
+/* Citus in shared_preload_libraries (session.c). */
+extern bool schemakit_citus_loaded(void);
 
 extern SkRandom *schemakit_rng(void);
 extern void schemakit_random_bytes(void *out, size_t n);

@@ -212,8 +212,8 @@ open_token_index(Relation rel, AttrNumber token_hash)
  * own heap of the same name is not them.  Whether Citus is loaded cannot
  * change while the server runs, so it is looked up once.
  */
-static bool
-citus_loaded(void)
+bool
+schemakit_citus_loaded(void)
 {
 	static int	loaded = -1;
 
@@ -487,7 +487,7 @@ schemakit_session_user_id(PG_FUNCTION_ARGS)
 				 errmsg("schemakit.sessions is not a table")));
 	owner = rel->rd_rel->relowner;
 
-	if (citus_loaded() || check_enable_rls(relid, owner, true) == RLS_ENABLED)
+	if (schemakit_citus_loaded() || check_enable_rls(relid, owner, true) == RLS_ENABLED)
 		lookup_sql(hash, owner, &hit);
 	else
 		lookup_index(rel, hash, &hit);
