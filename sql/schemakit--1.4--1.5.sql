@@ -351,7 +351,7 @@ BEGIN
        AND c.used_at IS NULL AND c.revoked_at IS NULL;
 
     -- The user is read first, not in a subquery of the INSERT: Citus
-    -- refuses subqueries within an INSERT into a reference table (#17).
+    -- refuses subqueries within an INSERT into a reference table.
     SELECT u.id INTO owner_id FROM schemakit.users u WHERE u.email_key = address;
     INSERT INTO schemakit.email_codes (user_id, email, code_hash, expires_at)
     VALUES (owner_id,
@@ -1222,7 +1222,7 @@ BEGIN
                        ('verifications', 'x.expires_at', '')) AS v (tbl, dead_at, keep)
     LOOP
         -- A table Citus hash-distributes cannot be read FOR UPDATE across
-        -- its shards: one plain DELETE there, the same rows (#17).
+        -- its shards: one plain DELETE there, the same rows.
         IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
             EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p'
                     ' WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1 AND p.partmethod OPERATOR(pg_catalog.<>) ''n'')'
