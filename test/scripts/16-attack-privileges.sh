@@ -66,7 +66,7 @@ SQL
 # rights PUBLIC holds on tables and sequences, and on definer functions or
 # internal functions that touch secrets.  (The internal helpers that CHECK
 # constraints and triggers call as the inserting role -- _email_ok,
-# _public_id_take, _require_user, _check_ttl, _token_hash -- stay PUBLIC's.)
+# _public_id_take, _require_user, _token_hash -- stay PUBLIC's.)
 public_rights() {
     sql "$1" <<'SQL'
 SELECT c.relname || ':' || a.privilege_type
@@ -77,7 +77,7 @@ SELECT p.oid::regprocedure || ':EXECUTE'
   FROM pg_proc p
  WHERE p.pronamespace = 'schemakit'::regnamespace
    AND (p.prosecdef OR (p.proname ~ '^_' AND p.proname NOT IN
-            ('_email_ok', '_public_id_take', '_require_user', '_check_ttl', '_token_hash')))
+            ('_email_ok', '_public_id_take', '_require_user', '_token_hash')))
    AND has_function_privilege('public', p.oid, 'EXECUTE')
 ORDER BY 1;
 SQL
