@@ -31,7 +31,7 @@ typedef struct SkRandom
 extern void sk_random_init(SkRandom *r, sk_entropy_fn fill);
 extern bool sk_random_bytes(SkRandom *r, long pid, void *out, size_t n);
 extern bool sk_random_below(SkRandom *r, long pid, unsigned int n,
-							unsigned int *out);
+							size_t count, unsigned int *out);
 extern void sk_random_forget(SkRandom *r);
 
 #endif							/* SK_RANDOM_H */
