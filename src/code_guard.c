@@ -33,7 +33,6 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "common/hashfn.h"
-#include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
@@ -44,15 +43,15 @@
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
-#include "schemakit.h"
+#include "code_guard.h"
+#include "compat.h"
+#include "settings.h"
 
-PG_FUNCTION_INFO_V1(schemakit_code_failures);
-PG_FUNCTION_INFO_V1(schemakit_code_failed);
-PG_FUNCTION_INFO_V1(schemakit_code_unfail);
-PG_FUNCTION_INFO_V1(schemakit_lock_key);
-PG_FUNCTION_INFO_V1(schemakit_refuse);
-
-int			schemakit_code_guard_size = 65536;
+SK_SQL_FUNCTION(schemakit_code_failures);
+SK_SQL_FUNCTION(schemakit_code_failed);
+SK_SQL_FUNCTION(schemakit_code_unfail);
+SK_SQL_FUNCTION(schemakit_lock_key);
+SK_SQL_FUNCTION(schemakit_refuse);
 
 typedef struct GuardKey
 {
@@ -80,8 +79,8 @@ static HTAB *guard_hash = NULL;
 
 #define GUARD_TRANCHE "schemakit"
 
-Size
-schemakit_guard_shmem_size(void)
+static Size
+guard_shmem_size(void)
 {
 	return add_size(MAXALIGN(sizeof(GuardShared)),
 					hash_estimate_size(schemakit_code_guard_size, sizeof(GuardEntry)));
@@ -89,15 +88,15 @@ schemakit_guard_shmem_size(void)
 
 /* Asks for the space and the lock; postmaster only, from _PG_init or the request hook. */
 void
-schemakit_guard_request(void)
+code_guard_request(void)
 {
-	RequestAddinShmemSpace(schemakit_guard_shmem_size());
+	RequestAddinShmemSpace(guard_shmem_size());
 	RequestNamedLWLockTranche(GUARD_TRANCHE, 1);
 }
 
 /* shmem_startup_hook part: attach, creating on first call. */
 void
-schemakit_guard_startup(void)
+code_guard_startup(void)
 {
 	bool		found;
 	HASHCTL		info;

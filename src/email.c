@@ -4,15 +4,14 @@
  */
 #include "postgres.h"
 
-#include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "regex/regex.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "schemakit.h"
+#include "compat.h"
 
-PG_FUNCTION_INFO_V1(schemakit_email_ok);
+SK_SQL_FUNCTION(schemakit_email_ok);
 
 #define EMAIL_MAX_CHARS 255
 

@@ -30,7 +30,6 @@
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
 #include "executor/spi.h"
-#include "fmgr.h"
 #include "miscadmin.h"
 #include "tcop/pquery.h"
 #include "utils/builtins.h"
@@ -38,9 +37,9 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "schemakit.h"
+#include "compat.h"
 
-PG_FUNCTION_INFO_V1(schemakit_reference_check);
+SK_SQL_FUNCTION(schemakit_reference_check);
 
 /* Prepared checks, by trigger OID: a handful of triggers use this. */
 #define PLAN_CACHE_SIZE 32

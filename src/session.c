@@ -58,9 +58,10 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "schemakit.h"
+#include "compat.h"
+#include "token_hash.h"
 
-PG_FUNCTION_INFO_V1(schemakit_session_user_id);
+SK_SQL_FUNCTION(schemakit_session_user_id);
 
 /* No real token is longer: 1024 random bytes encode to 1366 characters. */
 #define TOKEN_MAX_BYTES 1400
@@ -468,9 +469,9 @@ schemakit_session_user_id(PG_FUNCTION_ARGS)
 		!pg_verify_mbstr(PG_UTF8, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), true))
 		PG_RETURN_NULL();
 
-	hash = (bytea *) palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-	schemakit_token_sha256(token, (uint8 *) VARDATA(hash));
-	SET_VARSIZE(hash, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	hash = (bytea *) palloc(VARHDRSZ + TOKEN_HASH_LEN);
+	token_digest(token, (uint8 *) VARDATA(hash));
+	SET_VARSIZE(hash, VARHDRSZ + TOKEN_HASH_LEN);
 
 	/* Lock, then trust the name: the lookup is redone after the lock. */
 	relid = RangeVarGetRelidExtended(makeRangeVar("schemakit", "sessions", -1),

@@ -1,6 +1,8 @@
 /*
- * key_file.c - schemakit.code_key_file: the code key, read from a file by
- * the postmaster.
+ * code_key.c - the key email codes are hashed under, and where it comes
+ * from: the file named by schemakit.code_key_file, read by the postmaster;
+ * else the setting schemakit.code_hmac_key; else the per-database key in
+ * schemakit._code_key, a table pg_dump does not copy.
  *
  * A key in a setting is in the open: ALTER SYSTEM writes it into
  * postgresql.auto.conf (and so into every base backup), a reload logs
@@ -18,16 +20,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "schemakit.h"
-
-char	   *schemakit_code_key_file = NULL;
+#include "code_key.h"
+#include "settings.h"
 
 /* The key read at start, or NULL; in every backend by fork. */
-const char *schemakit_file_key = NULL;
+static const char *file_key = NULL;
 
 #define KEY_FILE_MAX_BYTES 1024
 
@@ -41,7 +44,7 @@ path_inside(const char *path, const char *dir)
 
 /* Called from _PG_init in the postmaster, when the file is configured. */
 void
-schemakit_load_key_file(void)
+code_key_load_file(void)
 {
 	char	   *real;
 	char	   *realdata;
@@ -101,14 +104,109 @@ schemakit_load_key_file(void)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		n--;
 	buf[n] = '\0';
-	if (memchr(buf, '\0', n) != NULL || n < SCHEMAKIT_MIN_KEY_LEN)
+	if (memchr(buf, '\0', n) != NULL || n < CODE_KEY_MIN_LEN)
 		ereport(FATAL,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("schemakit.code_key_file \"%s\" must hold a key of at least %d bytes and no NUL byte",
-						real, SCHEMAKIT_MIN_KEY_LEN)));
+						real, CODE_KEY_MIN_LEN)));
 	key = MemoryContextStrdup(TopMemoryContext, buf);
 	explicit_bzero(buf, sizeof(buf));
-	schemakit_file_key = key;
+	file_key = key;
 	free(real);
 	free(realdata);
+}
+
+/*
+ * The server key wins over the per-database one, and is only trusted once
+ * the library was preloaded: before that, any role could SHOW it.
+ */
+bool
+code_key_from_server(const uint8 **key, size_t *keylen)
+{
+	bool		setting = schemakit_code_hmac_key != NULL && schemakit_code_hmac_key[0] != '\0';
+
+	if (file_key != NULL)
+	{
+		if (setting)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("schemakit.code_hmac_key and schemakit.code_key_file are both set"),
+					 errhint("Keep the key in the file only: remove schemakit.code_hmac_key.")));
+		*key = (const uint8 *) file_key;
+		*keylen = strlen(file_key);
+		return true;
+	}
+	if (!setting)
+		return false;
+	if (!schemakit_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("schemakit.code_hmac_key is set but schemakit is not preloaded"),
+				 errdetail("Until the library is loaded in a session, any role can read the key with SHOW."),
+				 errhint("Add schemakit to shared_preload_libraries and restart the server.")));
+	*key = (const uint8 *) schemakit_code_hmac_key;
+	*keylen = strlen(schemakit_code_hmac_key);
+	return true;
+}
+
+/* A per-database key that is missing or short is never used silently. */
+void
+code_key_check_database(const bytea *k, const uint8 **key, size_t *keylen)
+{
+	if (k == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no key to hash email codes with"),
+				 errdetail("schemakit.code_hmac_key is not set and the per-database key is missing."),
+				 errhint("Set schemakit.code_hmac_key in postgresql.conf.")));
+	*key = (const uint8 *) VARDATA_ANY(k);
+	*keylen = VARSIZE_ANY_EXHDR(k);
+	if (*keylen < CODE_KEY_MIN_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("schemakit per-database code key is too short")));
+}
+
+/*
+ * The per-database key, read only when no server key is set.  The query
+ * names one fully qualified table and calls no function or operator, so no
+ * search_path can redirect it; it runs with the caller's rights (issue and
+ * verify are SECURITY DEFINER, and EXECUTE on this helper is not PUBLIC's).
+ */
+bytea *
+code_key_read_database(void)
+{
+	static SPIPlanPtr plan = NULL;
+	MemoryContext caller = CurrentMemoryContext;
+	bytea	   *k = NULL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare("SELECT k.key FROM schemakit._code_key k", 0, NULL);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		plan = p;
+	}
+	if (SPI_execute_plan(plan, NULL, NULL, true, 2) != SPI_OK_SELECT)
+		elog(ERROR, "reading schemakit._code_key failed");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+		{
+			MemoryContext spi = MemoryContextSwitchTo(caller);
+
+			k = DatumGetByteaPCopy(d);
+			MemoryContextSwitchTo(spi);
+		}
+	}
+	SPI_finish();
+	return k;
 }

@@ -1,17 +1,14 @@
 /*
- * hmac.c - SQL glue for _code_hmac(): keyed hashes of one-time codes.
+ * code_hash.c - the stored form of one-time email codes: _code_hash_keyed()
+ * and _code_hmac().
  *
  * A 6-digit code has only 10^6 values, so any unkeyed hash of it is
  * reversed by trying them all.  Stored codes are therefore HMAC-SHA256
- * under a key that is not in the database dump: schemakit.code_hmac_key
- * from the server configuration, or else a per-database random key kept in
- * a table pg_dump does not copy.
+ * under a key that is not in the database dump (code_key.c).
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 
@@ -21,11 +18,12 @@
 #include "common/sha2.h"
 #endif
 
-#include "schemakit.h"
+#include "address.h"
+#include "code_key.h"
 
-PG_FUNCTION_INFO_V1(schemakit_code_hmac);
-PG_FUNCTION_INFO_V1(schemakit_code_hash_keyed);
-PG_FUNCTION_INFO_V1(schemakit_email_code_hash);
+SK_SQL_FUNCTION(schemakit_code_hmac);
+SK_SQL_FUNCTION(schemakit_code_hash_keyed);
+SK_SQL_FUNCTION(schemakit_email_code_hash);
 
 #define HMAC_SHA256_LEN 32
 
@@ -93,57 +91,6 @@ hmac_sha256(const uint8 *key, size_t keylen, const uint8 *msg, size_t msglen,
 }
 #endif
 
-/*
- * The server key wins over the per-database one, and is only trusted once
- * the library was preloaded: before that, any role could SHOW it.
- */
-static bool
-server_key(const uint8 **key, size_t *keylen)
-{
-	bool		setting = schemakit_code_hmac_key != NULL && schemakit_code_hmac_key[0] != '\0';
-
-	if (schemakit_file_key != NULL)
-	{
-		if (setting)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("schemakit.code_hmac_key and schemakit.code_key_file are both set"),
-					 errhint("Keep the key in the file only: remove schemakit.code_hmac_key.")));
-		*key = (const uint8 *) schemakit_file_key;
-		*keylen = strlen(schemakit_file_key);
-		return true;
-	}
-	if (!setting)
-		return false;
-	if (!schemakit_preloaded)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("schemakit.code_hmac_key is set but schemakit is not preloaded"),
-				 errdetail("Until the library is loaded in a session, any role can read the key with SHOW."),
-				 errhint("Add schemakit to shared_preload_libraries and restart the server.")));
-	*key = (const uint8 *) schemakit_code_hmac_key;
-	*keylen = strlen(schemakit_code_hmac_key);
-	return true;
-}
-
-/* A per-database key that is missing or short is never used silently. */
-static void
-check_database_key(const bytea *k, const uint8 **key, size_t *keylen)
-{
-	if (k == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no key to hash email codes with"),
-				 errdetail("schemakit.code_hmac_key is not set and the per-database key is missing."),
-				 errhint("Set schemakit.code_hmac_key in postgresql.conf.")));
-	*key = (const uint8 *) VARDATA_ANY(k);
-	*keylen = VARSIZE_ANY_EXHDR(k);
-	if (*keylen < SCHEMAKIT_MIN_KEY_LEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("schemakit per-database code key is too short")));
-}
-
 static bytea *
 hmac_result(const uint8 *key, size_t keylen, const char *msg, size_t msglen)
 {
@@ -171,53 +118,9 @@ schemakit_code_hmac(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	msg = PG_GETARG_TEXT_PP(0);
-	if (!server_key(&key, &keylen))
-		check_database_key(PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1), &key, &keylen);
+	if (!code_key_from_server(&key, &keylen))
+		code_key_check_database(PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1), &key, &keylen);
 	PG_RETURN_BYTEA_P(hmac_result(key, keylen, VARDATA_ANY(msg), VARSIZE_ANY_EXHDR(msg)));
-}
-
-/*
- * The per-database key, read only when no server key is set.  The query
- * names one fully qualified table and calls no function or operator, so no
- * search_path can redirect it; it runs with the caller's rights (issue and
- * verify are SECURITY DEFINER, and EXECUTE on this helper is not PUBLIC's).
- */
-static bytea *
-database_key(void)
-{
-	static SPIPlanPtr plan = NULL;
-	MemoryContext caller = CurrentMemoryContext;
-	bytea	   *k = NULL;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare("SELECT k.key FROM schemakit._code_key k", 0, NULL);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(p) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		plan = p;
-	}
-	if (SPI_execute_plan(plan, NULL, NULL, true, 2) != SPI_OK_SELECT)
-		elog(ERROR, "reading schemakit._code_key failed");
-	if (SPI_processed == 1)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-		{
-			MemoryContext spi = MemoryContextSwitchTo(caller);
-
-			k = DatumGetByteaPCopy(d);
-			MemoryContextSwitchTo(spi);
-		}
-	}
-	SPI_finish();
-	return k;
 }
 
 /*
@@ -240,11 +143,11 @@ code_hash(const char *address, int addrlen, const text *code)
 	appendStringInfoChar(&msg, '/');
 	appendBinaryStringInfo(&msg, VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code));
 
-	if (!server_key(&key, &keylen))
+	if (!code_key_from_server(&key, &keylen))
 	{
-		bytea	   *k = database_key();
+		bytea	   *k = code_key_read_database();
 
-		check_database_key(k, &key, &keylen);
+		code_key_check_database(k, &key, &keylen);
 		result = hmac_result(key, keylen, msg.data, msg.len);
 		explicit_bzero(VARDATA_ANY(k), VARSIZE_ANY_EXHDR(k));
 		pfree(k);
@@ -283,7 +186,7 @@ schemakit_code_hash_keyed(PG_FUNCTION_ARGS)
 Datum
 schemakit_email_code_hash(PG_FUNCTION_ARGS)
 {
-	text	   *key = schemakit_address_key(PG_GETARG_TEXT_PP(0));
+	text	   *key = address_key_text(PG_GETARG_TEXT_PP(0));
 
 	PG_RETURN_BYTEA_P(code_hash(VARDATA(key), VARSIZE(key) - VARHDRSZ, PG_GETARG_TEXT_PP(1)));
 }
