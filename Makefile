@@ -25,6 +25,14 @@ ifeq ($(shell test $(VERSION_NUM) -ge 160000 2>/dev/null && echo yes),yes)
 REGRESS_OPTS += --expecteddir=.
 endif
 
+# Only what the server looks up by name is exported (src/compat.h): PGXS
+# builds modules with -fvisibility=hidden since 16; before 16, so does this.
+ifneq ($(shell test $(VERSION_NUM) -ge 160000 2>/dev/null && echo yes),yes)
+ifeq ($(GCC),yes)
+override CFLAGS += -fvisibility=hidden
+endif
+endif
+
 EXTRA_CLEAN += results regression.diffs regression.out test/unit/build
 
 # C core: unit tests under sanitizers, and bounded libFuzzer runs.
