@@ -102,11 +102,12 @@ hmac_result(const uint8 *key, size_t keylen, const char *msg, size_t msglen)
 }
 
 /*
- * _code_hmac(message, fallback_key): HMAC-SHA256 of message under
- * schemakit.code_hmac_key when it is set, else under fallback_key (the
- * per-database key).  The key never leaves this function; SQL can read the
- * setting only as a superuser or a member of pg_read_all_settings.
- * (Called by the 1.3 _code_hash_keyed(); kept for every script that names it.)
+ * _code_hmac(message, fallback_key): HMAC-SHA256 of message under the
+ * server key when there is one (the key file, else schemakit.code_hmac_key),
+ * else under fallback_key (the per-database key).  The key never leaves this
+ * function.  The current script does not call it; it stays because older
+ * scripts name it (sql/schemakit--1.2--1.3.sql, the downgrade
+ * sql/schemakit--1.5--1.4.sql), and one library serves every version.
  */
 Datum
 schemakit_code_hmac(PG_FUNCTION_ARGS)
@@ -161,10 +162,11 @@ code_hash(const char *address, int addrlen, const text *code)
 }
 
 /*
- * schemakit_code_hash_keyed: the 1.3 and 1.4 _code_hash_keyed(email, code),
- * kept for the scripts that name it.  It folds the address with lower() in
- * the caller's collation, which depends on the locale; 1.5 hashes under
- * email_key() instead (schemakit_email_code_hash below).
+ * _code_hash_keyed(email, code) as the older scripts define it
+ * (sql/schemakit--1.3--1.4.sql, the downgrade sql/schemakit--1.5--1.4.sql),
+ * kept because they name it.  It folds the address with lower() in the
+ * caller's collation, which depends on the locale; the current
+ * _code_hash_keyed is schemakit_email_code_hash below, under email_key().
  */
 Datum
 schemakit_code_hash_keyed(PG_FUNCTION_ARGS)
@@ -179,9 +181,9 @@ schemakit_code_hash_keyed(PG_FUNCTION_ARGS)
 }
 
 /*
- * _code_hash_keyed(email, code) returns bytea, since 1.5: the stored form
- * of an email code, bound to the address's key (email_key(), the same for
- * every locale) and never to the code alone.
+ * _code_hash_keyed(email, code) returns bytea: the stored form of an email
+ * code, bound to the address's key (email_key(), the same for every locale)
+ * and never to the code alone.
  */
 Datum
 schemakit_email_code_hash(PG_FUNCTION_ARGS)

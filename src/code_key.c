@@ -100,7 +100,7 @@ code_key_load_file(void)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("schemakit.code_key_file \"%s\" is longer than %d bytes", real,
 						KEY_FILE_MAX_BYTES)));
-	/* One trailing newline (or CR LF) is not part of the key. */
+	/* Trailing newlines and carriage returns are not part of the key. */
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		n--;
 	buf[n] = '\0';

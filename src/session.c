@@ -19,8 +19,8 @@
  *    function never waits holding a lock a maintenance command waits for;
  *  - where row level security applies to the owner (FORCE ROW LEVEL
  *    SECURITY), or Citus is loaded (the local heap of a distributed table
- *    is not its data), the read goes through SQL as the owner, as the
- *    SECURITY DEFINER version did.
+ *    is not its data), the read goes through SQL as the owner, as a
+ *    SECURITY DEFINER function's would.
  */
 #include "postgres.h"
 
@@ -385,7 +385,7 @@ typedef struct SessionHit
 
 /*
  * The read as SQL, as the owner: row level security and Citus see it as
- * they saw the SECURITY DEFINER function of 1.3.
+ * they see a SECURITY DEFINER function's read.
  */
 static void
 lookup_sql(bytea *hash, Oid owner, SessionHit *hit)
@@ -601,8 +601,8 @@ may_refresh(Oid relid)
  * No SECURITY DEFINER: reading through the index checks no table
  * privilege, and who may call this at all is decided by EXECUTE, which is
  * revoked from PUBLIC.  The snapshot is a fresh one in READ COMMITTED,
- * taken after a command-counter increment, as each statement of the
- * PL/pgSQL version had: a session revoked by a commit a moment ago, or
+ * taken after a command-counter increment, as each statement of a
+ * PL/pgSQL function takes it: a session revoked by a commit a moment ago, or
  * earlier in this very statement, is already refused.  On a hot standby or
  * in a read-only transaction the answer comes without the refresh.
  */

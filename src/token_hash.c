@@ -60,7 +60,7 @@ sha256_bytes(const char *data, size_t len, uint8 *out)
  * convert_to() did: a database in another encoding stores the same hash for
  * the same token, and a character with no UTF-8 form is an error, not a
  * silent mismatch.  (In a non-UTF-8 database the conversion function is
- * found through the caller's search_path, as it was for convert_to();
+ * found through the caller's search_path, as for convert_to();
  * PostgreSQL only accepts C conversion functions for a matching encoding
  * pair, so no caller can change the bytes hashed.)
  */

@@ -24,7 +24,8 @@ typedef struct SkRandom
 	long		owner;			/* process id the buffered bytes belong to */
 	size_t		pos;			/* next unread byte */
 	size_t		len;			/* bytes valid in buf */
-	uint64_t	refills;		/* how many times fill() was called (tests) */
+	uint64_t	refills;		/* buffer refills, for the tests (a request
+								 * that bypasses the buffer is not one) */
 	unsigned char buf[SK_RANDOM_BUFSIZE];
 } SkRandom;
 

@@ -10,7 +10,7 @@
 /*
  * sk_address_key: ASCII A-Z folded, every other byte exact, length kept,
  * idempotent.  Checked over every single byte value, then over look-alikes
- * whose folding by a libc locale made 1.4 an account-takeover.
+ * that a libc locale's folding would give another address's key.
  */
 static void
 test_address_keys(void)

@@ -355,8 +355,8 @@ test_uuid7_entropy_failure(void)
 }
 
 /*
- * A clock at INT64_MAX ns (year 2262, or a garbage clock) once overflowed
- * st->last_ns + SK_UUID7_STEP_NS; now the generator refuses instead.  Run
+ * A clock at INT64_MAX ns (year 2262, or a garbage clock) must not overflow
+ * st->last_ns + SK_UUID7_STEP_NS: the generator refuses instead.  Run
  * in a child so a sanitizer abort becomes a failed assertion here.
  */
 static void
