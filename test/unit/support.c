@@ -135,6 +135,37 @@ ref_b64url_to_std(const char *in, size_t len, char *out, size_t outsize,
 	return true;
 }
 
+/* splitmix64 finalizer: a fixed, well-mixed function of its argument. */
+uint64_t
+ref_mix64(uint64_t x)
+{
+	x += UINT64_C(0x9E3779B97F4A7C15);
+	x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return x ^ (x >> 31);
+}
+
+/* The 60-bit time key of a UUIDv7: 48-bit ms, then 12-bit fraction. */
+uint64_t
+ref_uuid7_key(const unsigned char u[16])
+{
+	uint64_t	ms = 0;
+
+	for (int i = 0; i < 6; i++)
+		ms = (ms << 8) | u[i];
+	return (ms << 12) | ((uint64_t) (u[6] & 0x0F) << 8) | u[7];
+}
+
+/* The key the generator must write for timestamp ns (RFC 9562 method 3). */
+uint64_t
+ref_uuid7_key_at(int64_t ns)
+{
+	const int64_t ns_per_ms = INT64_C(1000000);
+
+	return ((uint64_t) (ns / ns_per_ms) << 12) |
+		(uint64_t) ((ns % ns_per_ms) * 4096 / ns_per_ms);
+}
+
 /*
  * Length of a UTF-8 character from its lead byte, in place of the server's
  * pg_mblen; a stray continuation or invalid lead byte counts as one byte,

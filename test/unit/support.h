@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 extern bool test_strong_random(void *buf, size_t len);
 extern int	test_b64_enc_len(int srclen);
@@ -31,5 +32,8 @@ extern size_t ref_b64url_encoded_len(size_t nbytes);
 extern bool ref_b64url_to_std(const char *in, size_t len, char *out,
 							  size_t outsize, size_t *outlen);
 extern int	ref_utf8_mblen(const char *s);
+extern uint64_t ref_mix64(uint64_t x);
+extern uint64_t ref_uuid7_key(const unsigned char u[16]);
+extern uint64_t ref_uuid7_key_at(int64_t ns);
 
 #endif							/* SK_TEST_SUPPORT_H */

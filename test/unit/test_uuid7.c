@@ -16,25 +16,6 @@
 #define NS_PER_MS INT64_C(1000000)
 #define T0 INT64_C(1700000000123456789)
 
-/* The 60-bit time key of a UUIDv7: 48-bit ms, then 12-bit fraction. */
-static uint64_t
-uuid_key(const unsigned char u[16])
-{
-	uint64_t	ms = 0;
-
-	for (int i = 0; i < 6; i++)
-		ms = (ms << 8) | u[i];
-	return (ms << 12) | ((uint64_t) (u[6] & 0x0F) << 8) | u[7];
-}
-
-/* The key the generator must write for timestamp ns (method 3). */
-static uint64_t
-expected_key(int64_t ns)
-{
-	return ((uint64_t) (ns / NS_PER_MS) << 12) |
-		(uint64_t) ((ns % NS_PER_MS) * 4096 / NS_PER_MS);
-}
-
 /* Version 7, variant 10 (RFC 9562 section 4). */
 static bool
 uuid_v7_shape(const unsigned char u[16])
@@ -151,7 +132,7 @@ test_uuid7_sim_clock(void)
 	{
 		sk_uuid7_next(&st, T0, &r, 100, u);
 		if ((i > 0 && memcmp(prev, u, 16) >= 0) ||
-			uuid_key(u) != expected_key(T0 + (int64_t) i * SK_UUID7_STEP_NS) ||
+			ref_uuid7_key(u) != ref_uuid7_key_at(T0 + (int64_t) i * SK_UUID7_STEP_NS) ||
 			!uuid_v7_shape(u))
 			bad++;
 		memcpy(prev, u, 16);
@@ -162,14 +143,14 @@ test_uuid7_sim_clock(void)
 	   "(%d bad)", bad);
 
 	/* step back by one hour */
-	key_before_step = uuid_key(prev);
+	key_before_step = ref_uuid7_key(prev);
 	bad = 0;
 	for (int i = 0; i < 1000; i++)
 	{
 		sk_uuid7_next(&st, T0 - hour + i * 1000, &r, 100, u);
 		last += SK_UUID7_STEP_NS;
-		if (memcmp(prev, u, 16) >= 0 || uuid_key(u) != expected_key(last) ||
-			uuid_key(u) >> 12 < key_before_step >> 12)
+		if (memcmp(prev, u, 16) >= 0 || ref_uuid7_key(u) != ref_uuid7_key_at(last) ||
+			ref_uuid7_key(u) >> 12 < key_before_step >> 12)
 			bad++;
 		memcpy(prev, u, 16);
 	}
@@ -179,20 +160,20 @@ test_uuid7_sim_clock(void)
 	/* the clock catches up: it is used again as soon as it is ahead */
 	sk_uuid7_next(&st, T0 + 1000000000, &r, 100, u);
 	ok(memcmp(prev, u, 16) < 0 &&
-	   uuid_key(u) == expected_key(T0 + 1000000000),
+	   ref_uuid7_key(u) == ref_uuid7_key_at(T0 + 1000000000),
 	   "clock ahead of the last value again: its own timestamp is used");
 	memcpy(prev, u, 16);
 
 	/* forward jump by a day */
 	sk_uuid7_next(&st, T0 + 24 * hour, &r, 100, u);
-	ok(memcmp(prev, u, 16) < 0 && uuid_key(u) == expected_key(T0 + 24 * hour),
+	ok(memcmp(prev, u, 16) < 0 && ref_uuid7_key(u) == ref_uuid7_key_at(T0 + 24 * hour),
 	   "clock 1 day forward: exact new timestamp, increasing");
 	memcpy(prev, u, 16);
 
 	/* advances smaller than a step are rounded up to a step */
 	sk_uuid7_next(&st, T0 + 24 * hour + 100, &r, 100, u);
 	ok(memcmp(prev, u, 16) < 0 &&
-	   uuid_key(u) == expected_key(T0 + 24 * hour + SK_UUID7_STEP_NS),
+	   ref_uuid7_key(u) == ref_uuid7_key_at(T0 + 24 * hour + SK_UUID7_STEP_NS),
 	   "clock +100 ns: last + 245 ns used, increasing");
 	memcpy(prev, u, 16);
 
@@ -212,11 +193,11 @@ test_uuid7_sim_clock(void)
 	/* negative clock on a fresh state: clamped to the epoch */
 	sk_uuid7_init(&st);
 	sk_uuid7_next(&st, -5, &r, 100, u);
-	ok(uuid_key(u) == 0 && uuid_v7_shape(u),
+	ok(ref_uuid7_key(u) == 0 && uuid_v7_shape(u),
 	   "negative clock: timestamp 0 (the Unix epoch)");
 	memcpy(prev, u, 16);
 	sk_uuid7_next(&st, INT64_MIN, &r, 100, u);
-	ok(memcmp(prev, u, 16) < 0 && uuid_key(u) == 1,
+	ok(memcmp(prev, u, 16) < 0 && ref_uuid7_key(u) == 1,
 	   "INT64_MIN clock after that: still increasing");
 }
 
@@ -240,14 +221,14 @@ test_uuid7_pid_reset(void)
 	next = stream_next;
 
 	sk_uuid7_next(&st, T0 - hour, &r, 101, u);
-	ok(uuid_key(u) == expected_key(T0 - hour) && st.owner == 101 &&
+	ok(ref_uuid7_key(u) == ref_uuid7_key_at(T0 - hour) && st.owner == 101 &&
 	   st.last_ns == T0 - hour,
 	   "pid change: the state is reset, the new pid's own clock is used");
 	ok(r.refills == refills + 1 && stream_equals(u + 9, 7, next + 1),
 	   "pid change: random bytes come from a fresh block");
 
 	sk_uuid7_next(&st, T0 - 2 * hour, &r, 100, u);
-	ok(uuid_key(u) == expected_key(T0 - 2 * hour),
+	ok(ref_uuid7_key(u) == ref_uuid7_key_at(T0 - 2 * hour),
 	   "back to the first pid: reset again (its history is not kept)");
 }
 
@@ -350,7 +331,7 @@ test_uuid7_entropy_failure(void)
 	   "entropy failure: false, last timestamp unchanged");
 	stream_failing = false;
 	ok(sk_uuid7_next(&st, T0, &r, 100, u) &&
-	   uuid_key(u) == expected_key(last + SK_UUID7_STEP_NS),
+	   ref_uuid7_key(u) == ref_uuid7_key_at(last + SK_UUID7_STEP_NS),
 	   "after the failure the sequence continues from the last value");
 }
 

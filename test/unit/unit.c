@@ -161,21 +161,11 @@ size_t stream_last_len = 0;
 void *stream_last_buf = NULL;
 bool stream_failing = false;
 
-/* splitmix64 finalizer: a fixed, well-mixed function of its argument. */
-static uint64_t
-mix64(uint64_t x)
-{
-	x += UINT64_C(0x9E3779B97F4A7C15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return x ^ (x >> 31);
-}
-
 /* Byte i of the stream: 1..255. */
 unsigned char
 stream_byte(uint64_t i)
 {
-	return (unsigned char) (mix64(i) % 255 + 1);
+	return (unsigned char) (ref_mix64(i) % 255 + 1);
 }
 
 /* Entropy function over the stream; fails (producing nothing) on demand. */
