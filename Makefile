@@ -25,14 +25,26 @@ ifeq ($(shell test $(VERSION_NUM) -ge 160000 2>/dev/null && echo yes),yes)
 REGRESS_OPTS += --expecteddir=.
 endif
 
+# Only what the server looks up by name is exported (src/compat.h): PGXS
+# builds modules with -fvisibility=hidden since 16; before 16, so does this.
+ifneq ($(shell test $(VERSION_NUM) -ge 160000 2>/dev/null && echo yes),yes)
+ifeq ($(GCC),yes)
+override CFLAGS += -fvisibility=hidden
+endif
+endif
+
 EXTRA_CLEAN += results regression.diffs regression.out test/unit/build
 
 # C core: unit tests under sanitizers, and bounded libFuzzer runs.
-.PHONY: unit fuzz
+.PHONY: unit fuzz check-exports
 unit:
 	$(MAKE) -C test/unit run
 fuzz:
 	$(MAKE) -C test/unit fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+
+# The library exports only what the server looks up by name (no server needed).
+check-exports: all
+	SK_SO=$(CURDIR)/$(MODULE_big)$(DLSUFFIX) bash test/scripts/09-exports.sh
 
 # PGXN release: schemakit-<META.json version>.zip of the committed tree (HEAD;
 # uncommitted changes are not included), without the CI entry point.

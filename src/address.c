@@ -7,17 +7,16 @@
  */
 #include "postgres.h"
 
-#include "fmgr.h"
 #include "utils/builtins.h"
 
-#include "schemakit.h"
+#include "address.h"
 #include "core/sk_address.h"
 
-PG_FUNCTION_INFO_V1(schemakit_email_key);
+SK_SQL_FUNCTION(schemakit_email_key);
 
 /* The key of an address as a palloc'd text. */
 text *
-schemakit_address_key(const text *email)
+address_key_text(const text *email)
 {
 	int			len = VARSIZE_ANY_EXHDR(email);
 	text	   *key = (text *) palloc(VARHDRSZ + len);
@@ -34,5 +33,5 @@ schemakit_address_key(const text *email)
 Datum
 schemakit_email_key(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(schemakit_address_key(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_TEXT_P(address_key_text(PG_GETARG_TEXT_PP(0)));
 }

@@ -11,15 +11,18 @@
  * in a transaction block, a savepoint, a statement that fails later) also
  * rolled back the count.  The count here is kept per code, keyed by the
  * database, the code's id and its created_at (so a code id reused after
- * DROP EXTENSION starts afresh), from the first wrong guess until the code
- * expires.  verify_email_code() takes the greater of this count and the
+ * DROP EXTENSION starts afresh), from the first wrong guess until the later
+ * of the code's expiry and the end of the limit window its creation opened
+ * (keep_until of _code_failed).  verify_email_code() takes the greater of this count and the
  * column, per code and summed per address, so a guess counts once it was
  * made, however the transaction ended.
  *
  * What it does not survive: a server restart and a failover empty it.  The
  * committed counts stay in the table (and replicate); only guesses whose
  * transactions rolled back before the restart are forgotten, at most 5 per
- * code.  A standby never verifies (verification writes).
+ * code (verify_email_code() judges no guess once a code has 5 failures:
+ * c.failed >= 5 in sql/schemakit--1.4--1.5.sql).  A standby never verifies
+ * (verification writes).
  *
  * verify_email_code() counts a guess before it judges it (_code_failed)
  * and takes the count back for the right code (_code_unfail).  When the
@@ -33,7 +36,6 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "common/hashfn.h"
-#include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
@@ -44,15 +46,15 @@
 #include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
-#include "schemakit.h"
+#include "code_guard.h"
+#include "compat.h"
+#include "settings.h"
 
-PG_FUNCTION_INFO_V1(schemakit_code_failures);
-PG_FUNCTION_INFO_V1(schemakit_code_failed);
-PG_FUNCTION_INFO_V1(schemakit_code_unfail);
-PG_FUNCTION_INFO_V1(schemakit_lock_key);
-PG_FUNCTION_INFO_V1(schemakit_refuse);
-
-int			schemakit_code_guard_size = 65536;
+SK_SQL_FUNCTION(schemakit_code_failures);
+SK_SQL_FUNCTION(schemakit_code_failed);
+SK_SQL_FUNCTION(schemakit_code_unfail);
+SK_SQL_FUNCTION(schemakit_lock_key);
+SK_SQL_FUNCTION(schemakit_refuse);
 
 typedef struct GuardKey
 {
@@ -80,8 +82,8 @@ static HTAB *guard_hash = NULL;
 
 #define GUARD_TRANCHE "schemakit"
 
-Size
-schemakit_guard_shmem_size(void)
+static Size
+guard_shmem_size(void)
 {
 	return add_size(MAXALIGN(sizeof(GuardShared)),
 					hash_estimate_size(schemakit_code_guard_size, sizeof(GuardEntry)));
@@ -89,15 +91,15 @@ schemakit_guard_shmem_size(void)
 
 /* Asks for the space and the lock; postmaster only, from _PG_init or the request hook. */
 void
-schemakit_guard_request(void)
+code_guard_request(void)
 {
-	RequestAddinShmemSpace(schemakit_guard_shmem_size());
+	RequestAddinShmemSpace(guard_shmem_size());
 	RequestNamedLWLockTranche(GUARD_TRANCHE, 1);
 }
 
 /* shmem_startup_hook part: attach, creating on first call. */
 void
-schemakit_guard_startup(void)
+code_guard_startup(void)
 {
 	bool		found;
 	HASHCTL		info;
@@ -283,11 +285,16 @@ schemakit_code_unfail(PG_FUNCTION_ARGS)
  *
  * The lock is an advisory lock whose tag no SQL function can produce:
  * pg_advisory_lock() and its kin set the tag's last field to 1 or 2, this
- * one to SCHEMAKIT_LOCK_TAG + space.  So a role with no schemakit rights
- * can neither take nor hold it, and cannot block issuance.  It shows in
- * pg_locks as an advisory lock with objsubid SCHEMAKIT_LOCK_TAG + space.
+ * one to LOCK_TAG_BASE + space.  So a role with no schemakit rights can
+ * neither take nor hold it, and cannot block issuance.  It shows in
+ * pg_locks as an advisory lock with objsubid LOCK_TAG_BASE + space.
+ *
+ * The spaces must agree with the callers: _lock_key(1, address) in
+ * issue_email_code() and verify_email_code(), _lock_key(2, uid::text) in
+ * consume_password_reset_token() (sql/schemakit--1.4--1.5.sql); the
+ * objsubid values 21249 and 21250 are documented in doc/schemakit.md.
  */
-#define SCHEMAKIT_LOCK_TAG 0x5300
+#define LOCK_TAG_BASE 0x5300
 
 Datum
 schemakit_lock_key(PG_FUNCTION_ARGS)
@@ -304,7 +311,7 @@ schemakit_lock_key(PG_FUNCTION_ARGS)
 	h = DatumGetUInt64(hash_any_extended((const unsigned char *) VARDATA_ANY(key),
 										 VARSIZE_ANY_EXHDR(key), (uint64) space));
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h,
-						 SCHEMAKIT_LOCK_TAG + space);
+						 LOCK_TAG_BASE + space);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 	/* true, so PL/pgSQL can take it in an assignment, without the executor */
 	PG_RETURN_BOOL(true);

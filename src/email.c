@@ -4,27 +4,32 @@
  */
 #include "postgres.h"
 
-#include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "regex/regex.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "schemakit.h"
+#include "compat.h"
 
-PG_FUNCTION_INFO_V1(schemakit_email_ok);
+SK_SQL_FUNCTION(schemakit_email_ok);
 
+/*
+ * Longest address, in characters.  Must agree with the SQL _email_ok() of
+ * sql/schemakit--1.0.sql (char_length(email) <= 255), which the CHECK
+ * constraints of stored rows were judged by, and with the "at most 255
+ * characters" of the invalid-address errors (issue_email_code() and the
+ * other functions that take an address, sql/schemakit--1.4--1.5.sql).
+ */
 #define EMAIL_MAX_CHARS 255
 
 /*
- * The 1.0 rule, unchanged: at most 255 characters, one '@' with something
- * on each side, no white space.  The pattern goes through PostgreSQL's own
- * regex engine (and its compiled-pattern cache) with the caller's
- * collation, so "white space" means exactly what [[:space:]] meant to the
- * SQL version for every encoding and locale, and rows the constraint
- * accepted before 1.4 are accepted now.  In C since 1.4: the SQL version,
- * with its pinned search_path, was parsed and planned again for every
- * INSERT that the constraint checked.
+ * The address rule: at most 255 characters, one '@' with something on each
+ * side, no white space.  The pattern goes through PostgreSQL's own regex
+ * engine (and its compiled-pattern cache) with the caller's collation, so
+ * "white space" means exactly what [[:space:]] means to the SQL rule for
+ * every encoding and locale: a row one accepts, the other accepts.  In C
+ * because a SQL function with a pinned search_path is parsed and planned
+ * again for every INSERT the constraint checks.
  */
 Datum
 schemakit_email_ok(PG_FUNCTION_ARGS)

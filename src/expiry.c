@@ -18,14 +18,13 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "datatype/timestamp.h"
-#include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "schemakit.h"
+#include "compat.h"
 
-PG_FUNCTION_INFO_V1(schemakit_ttl_expiry);
-PG_FUNCTION_INFO_V1(schemakit_purge_cutoff);
+SK_SQL_FUNCTION(schemakit_ttl_expiry);
+SK_SQL_FUNCTION(schemakit_purge_cutoff);
 
 /*
  * Fields within 1000 years in magnitude can never carry now() out of the

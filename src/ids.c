@@ -4,19 +4,18 @@
 #include "postgres.h"
 
 #include "common/base64.h"
-#include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
+#include "backend_random.h"
 #include "core/sk_alphabet.h"
 #include "core/sk_encode.h"
-#include "schemakit.h"
 
-PG_FUNCTION_INFO_V1(schemakit_public_id);
-PG_FUNCTION_INFO_V1(schemakit_public_id_take);
-PG_FUNCTION_INFO_V1(schemakit_random_code);
-PG_FUNCTION_INFO_V1(schemakit_random_token);
+SK_SQL_FUNCTION(schemakit_public_id);
+SK_SQL_FUNCTION(schemakit_public_id_take);
+SK_SQL_FUNCTION(schemakit_random_code);
+SK_SQL_FUNCTION(schemakit_random_token);
 
 /*
  * A parsed alphabet cached in fn_extra, keyed by the alphabet's bytes: a
@@ -147,9 +146,9 @@ schemakit_public_id(PG_FUNCTION_ARGS)
 
 	a = get_alphabet(fcinfo, alpha);
 	result = (text *) palloc(VARHDRSZ + sk_public_id_max_bytes(a, size));
-	if (!sk_public_id_fill(a, size, schemakit_rng(), MyProcPid,
+	if (!sk_public_id_fill(a, size, backend_rng(), MyProcPid,
 						   VARDATA(result), &outlen))
-		schemakit_random_failed();
+		backend_random_failed();
 	SET_VARSIZE(result, VARHDRSZ + outlen);
 
 	memcpy(last_id, VARDATA(result), outlen);
@@ -192,9 +191,9 @@ schemakit_random_code(PG_FUNCTION_ARGS)
 				 errdetail("The number of digits given was %d.", digits)));
 
 	result = (text *) palloc(VARHDRSZ + digits);
-	if (!sk_random_digits(digits, schemakit_rng(), MyProcPid,
+	if (!sk_random_digits(digits, backend_rng(), MyProcPid,
 						  VARDATA(result)))
-		schemakit_random_failed();
+		backend_random_failed();
 	SET_VARSIZE(result, VARHDRSZ + digits);
 	PG_RETURN_TEXT_P(result);
 }
@@ -216,7 +215,7 @@ schemakit_random_token(PG_FUNCTION_ARGS)
 						SK_TOKEN_MIN_BYTES, SK_TOKEN_MAX_BYTES),
 				 errdetail("The number of bytes given was %d.", nbytes)));
 
-	schemakit_random_bytes(raw, nbytes);
+	backend_random_bytes(raw, nbytes);
 	enclen = pg_b64_enc_len(nbytes);
 	result = (text *) palloc(VARHDRSZ + enclen);
 #if PG_VERSION_NUM >= 180000

@@ -28,12 +28,9 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "nodes/parsenodes.h"
-#include "nodes/value.h"
-#include "parser/parse_func.h"
 #include "utils/relcache.h"
 #include "nodes/plannodes.h"
 #include "executor/spi.h"
-#include "fmgr.h"
 #include "miscadmin.h"
 #include "tcop/pquery.h"
 #include "utils/builtins.h"
@@ -41,9 +38,10 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "schemakit.h"
+#include "citus.h"
+#include "compat.h"
 
-PG_FUNCTION_INFO_V1(schemakit_reference_check);
+SK_SQL_FUNCTION(schemakit_reference_check);
 
 /* Prepared checks, by trigger OID: a handful of triggers use this. */
 #define PLAN_CACHE_SIZE 32
@@ -93,24 +91,14 @@ restore_copy(Relation rel)
  * query from inside a shard's write, which Citus cannot run (it deadlocks or
  * refuses).  So on a shard the shard's foreign key checks, and this trigger
  * does not; a shard without a foreign key on the column is refused.
- * relation_is_a_known_shard() is Citus's own test, called by name: schemakit
- * does not link against Citus.
  */
 static bool
 citus_shard(Relation rel, int attnum)
 {
-	Oid			argtype = REGCLASSOID;
-	Oid			fn;
 	List	   *fkeys;
 	ListCell   *lc;
 
-	if (!schemakit_citus_loaded())
-		return false;
-	fn = LookupFuncName(list_make2(makeString("pg_catalog"),
-								   makeString("relation_is_a_known_shard")),
-						1, &argtype, true);
-	if (!OidIsValid(fn) ||
-		!DatumGetBool(OidFunctionCall1(fn, ObjectIdGetDatum(RelationGetRelid(rel)))))
+	if (!citus_is_shard(RelationGetRelid(rel)))
 		return false;
 	fkeys = RelationGetFKeyList(rel);
 	foreach(lc, fkeys)

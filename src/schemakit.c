@@ -3,23 +3,37 @@
  */
 #include "postgres.h"
 
-#include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
 #include "utils/guc.h"
 
-#include "schemakit.h"
+#include "code_guard.h"
+#include "code_key.h"
+#include "compat.h"
+#include "settings.h"
+
+/* Exported even where the build hides symbols by default (compat.h). */
+extern SK_EXPORT const Pg_magic_struct *PG_MAGIC_FUNCTION_NAME(void);
+extern SK_EXPORT void _PG_init(void);
 
 PG_MODULE_MAGIC;
 
-void		_PG_init(void);
-
 char	   *schemakit_code_hmac_key = NULL;
-int			schemakit_email_code_issue_limit = 5;
-int			schemakit_email_code_verify_limit = 10;
-int			schemakit_email_code_window = 900;
+char	   *schemakit_code_key_file = NULL;
+int			schemakit_code_guard_size = 65536;
 bool		schemakit_preloaded = false;
+
+/*
+ * The email code limits are read only by SQL, through current_setting().
+ * Each default must agree with the SQL that reads the setting: the window's
+ * 900 seconds with the fallback '900' of purge_expired(), which may run
+ * before the library is loaded (sql/schemakit--1.4--1.5.sql); the issue limit
+ * and verify limit with issue_email_code() and verify_email_code().
+ */
+static int	email_code_issue_limit = 5;
+static int	email_code_verify_limit = 10;
+static int	email_code_window = 900;
 
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -31,7 +45,7 @@ schemakit_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	schemakit_guard_request();
+	code_guard_request();
 }
 #endif
 
@@ -40,7 +54,7 @@ schemakit_shmem_startup(void)
 {
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
-	schemakit_guard_startup();
+	code_guard_startup();
 }
 
 /*
@@ -65,11 +79,11 @@ check_code_hmac_key(char **newval, void **extra, GucSource source)
 		GUC_check_errhint("Set it in postgresql.conf or with ALTER SYSTEM.");
 		return false;
 	}
-	if (strlen(*newval) < SCHEMAKIT_MIN_KEY_LEN)
+	if (strlen(*newval) < CODE_KEY_MIN_LEN)
 	{
 		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
 		GUC_check_errmsg("schemakit.code_hmac_key must be at least %d characters long",
-						 SCHEMAKIT_MIN_KEY_LEN);
+						 CODE_KEY_MIN_LEN);
 		GUC_check_errhint("Use a random value, e.g. the output of: openssl rand -hex 32");
 		return false;
 	}
@@ -101,21 +115,21 @@ _PG_init(void)
 	DefineCustomIntVariable("schemakit.email_code_issue_limit",
 							"Most email codes issued for one address per window.",
 							NULL,
-							&schemakit_email_code_issue_limit,
+							&email_code_issue_limit,
 							5, 1, 1000,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("schemakit.email_code_verify_limit",
 							"Most failed code verifications for one address per window.",
 							NULL,
-							&schemakit_email_code_verify_limit,
+							&email_code_verify_limit,
 							10, 1, 10000,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("schemakit.email_code_window",
 							"Length of the window the email code limits count over.",
 							NULL,
-							&schemakit_email_code_window,
+							&email_code_window,
 							900, 1, 86400,
 							PGC_SUSET, GUC_UNIT_S,
 							NULL, NULL, NULL);
@@ -152,13 +166,13 @@ _PG_init(void)
 		return;
 
 	/* The postmaster reads the key file once; backends inherit the key. */
-	schemakit_load_key_file();
+	code_key_load_file();
 
 #if PG_VERSION_NUM >= 150000
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = schemakit_shmem_request;
 #else
-	schemakit_guard_request();
+	code_guard_request();
 #endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = schemakit_shmem_startup;

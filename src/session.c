@@ -19,8 +19,8 @@
  *    function never waits holding a lock a maintenance command waits for;
  *  - where row level security applies to the owner (FORCE ROW LEVEL
  *    SECURITY), or Citus is loaded (the local heap of a distributed table
- *    is not its data), the read goes through SQL as the owner, as the
- *    SECURITY DEFINER version did.
+ *    is not its data), the read goes through SQL as the owner, as a
+ *    SECURITY DEFINER function's would.
  */
 #include "postgres.h"
 
@@ -58,25 +58,77 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "schemakit.h"
+#include "citus.h"
+#include "compat.h"
+#include "token_hash.h"
 
-PG_FUNCTION_INFO_V1(schemakit_session_user_id);
+SK_SQL_FUNCTION(schemakit_session_user_id);
 
-/* No real token is longer: 1024 random bytes encode to 1366 characters. */
+/*
+ * schemakit.sessions as the extension scripts create it (table and unique
+ * constraint sessions_token_hash_key in sql/schemakit--1.1--1.2.sql): the
+ * one place this file names the table, the columns it reads, and the key
+ * column of its token index.  The index is found by that key, not by name.
+ * Messages and statements below are built from these names.
+ */
+#define SESSIONS_SCHEMA "schemakit"
+#define SESSIONS_TABLE "sessions"
+#define SESSIONS SESSIONS_SCHEMA "." SESSIONS_TABLE
+#define COL_ID "id"
+#define COL_USER_ID "user_id"
+#define COL_TOKEN_HASH "token_hash"	/* the token index's only key column */
+#define COL_EXPIRES_AT "expires_at"
+#define COL_LAST_SEEN_AT "last_seen_at"
+#define COL_REVOKED_AT "revoked_at"
+
+/*
+ * No real token is longer: 1024 random bytes (random_token's most) encode
+ * to 1366 characters.  Must agree with the octet_length(token) > 1400 of
+ * consume_password_reset_token() and accept_invitation(), and the 1400 of
+ * open_session() and find_session() (sql/schemakit--1.4--1.5.sql).
+ */
 #define TOKEN_MAX_BYTES 1400
 
-/* last_seen_at is written at most once per this many microseconds. */
+/*
+ * last_seen_at is written at most once a minute.  The C read compares with
+ * REFRESH_EVERY_USEC, the SQL read and the refresh with REFRESH_EVERY_SQL:
+ * the two must say the same.  The SQL versions of session_user_id() refresh
+ * as often (interval '1 minute', sql/schemakit--1.1--1.2.sql and the
+ * downgrade sql/schemakit--1.4--1.3.sql).
+ */
 #define REFRESH_EVERY_USEC (60 * USECS_PER_SEC)
+#define REFRESH_EVERY_SQL "interval '1 minute'"
 
-/* The columns read, by attribute number. */
+/* The columns read, in the order they are resolved, with their types. */
+typedef enum SessionCol
+{
+	SC_ID,
+	SC_USER_ID,
+	SC_TOKEN_HASH,
+	SC_EXPIRES_AT,
+	SC_LAST_SEEN_AT,
+	SC_REVOKED_AT,
+	SC_COUNT
+} SessionCol;
+
+static const struct
+{
+	const char *name;
+	Oid			type;
+}			session_cols[SC_COUNT] =
+{
+	[SC_ID] = {COL_ID, INT8OID},
+	[SC_USER_ID] = {COL_USER_ID, INT8OID},
+	[SC_TOKEN_HASH] = {COL_TOKEN_HASH, BYTEAOID},
+	[SC_EXPIRES_AT] = {COL_EXPIRES_AT, TIMESTAMPTZOID},
+	[SC_LAST_SEEN_AT] = {COL_LAST_SEEN_AT, TIMESTAMPTZOID},
+	[SC_REVOKED_AT] = {COL_REVOKED_AT, TIMESTAMPTZOID},
+};
+
+/* The attribute number of each column read, by SessionCol. */
 typedef struct SessionCols
 {
-	AttrNumber	id;
-	AttrNumber	user_id;
-	AttrNumber	token_hash;
-	AttrNumber	expires_at;
-	AttrNumber	last_seen_at;
-	AttrNumber	revoked_at;
+	AttrNumber	att[SC_COUNT];
 } SessionCols;
 
 /*
@@ -102,10 +154,18 @@ session_column(Relation rel, const char *name, Oid type)
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("schemakit.sessions has no column \"%s\" of type %s",
+			 errmsg(SESSIONS " has no column \"%s\" of type %s",
 					name, format_type_be(type)),
 			 errhint("The table was changed outside the extension scripts.")));
 	return InvalidAttrNumber;	/* keep the compiler quiet */
+}
+
+/* Every column read, checked, in SessionCol order. */
+static void
+session_columns(Relation rel, SessionCols *c)
+{
+	for (int i = 0; i < SC_COUNT; i++)
+		c->att[i] = session_column(rel, session_cols[i].name, session_cols[i].type);
 }
 
 /*
@@ -202,37 +262,9 @@ open_token_index(Relation rel, AttrNumber token_hash)
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("schemakit.sessions has no valid unique index on (token_hash)"),
+			 errmsg(SESSIONS " has no valid unique index on (" COL_TOKEN_HASH ")"),
 			 errhint("The index was changed outside the extension scripts.")));
 	return NULL;				/* keep the compiler quiet */
-}
-
-/*
- * Citus keeps a distributed table's rows on its workers; the coordinator's
- * own heap of the same name is not them.  Whether Citus is loaded cannot
- * change while the server runs, so it is looked up once.
- */
-bool
-schemakit_citus_loaded(void)
-{
-	static int	loaded = -1;
-
-	if (loaded < 0)
-	{
-		const char *libs = GetConfigOption("shared_preload_libraries", true, false);
-		char	   *copy = pstrdup(libs ? libs : "");
-		List	   *names = NIL;
-		ListCell   *lc;
-
-		loaded = 0;
-		if (SplitIdentifierString(copy, ',', &names))
-			foreach(lc, names)
-				if (strcmp((char *) lfirst(lc), "citus") == 0)
-					loaded = 1;
-		list_free(names);
-		pfree(copy);
-	}
-	return loaded == 1;
 }
 
 /* The read and the refresh, as plans kept for the backend's life. */
@@ -303,10 +335,10 @@ refresh_last_seen(int64 session_id, Oid owner)
 	as_owner_begin(&st, owner);
 	if (refresh_plan == NULL)
 		refresh_plan = keep_plan(
-			"UPDATE schemakit.sessions ss SET last_seen_at = pg_catalog.now()"
-			" WHERE ss.id = (SELECT x.id FROM schemakit.sessions x"
-			"                 WHERE x.id = $1"
-			"                   AND x.last_seen_at < pg_catalog.now() - interval '1 minute'"
+			"UPDATE " SESSIONS " ss SET " COL_LAST_SEEN_AT " = pg_catalog.now()"
+			" WHERE ss." COL_ID " = (SELECT x." COL_ID " FROM " SESSIONS " x"
+			"                 WHERE x." COL_ID " = $1"
+			"                   AND x." COL_LAST_SEEN_AT " < pg_catalog.now() - " REFRESH_EVERY_SQL
 			"                   FOR NO KEY UPDATE SKIP LOCKED)",
 			INT8OID);
 	rc = SPI_execute_plan(refresh_plan, &arg, NULL, false, 0);
@@ -326,7 +358,7 @@ typedef struct SessionHit
 
 /*
  * The read as SQL, as the owner: row level security and Citus see it as
- * they saw the SECURITY DEFINER function of 1.3.
+ * they see a SECURITY DEFINER function's read.
  */
 static void
 lookup_sql(bytea *hash, Oid owner, SessionHit *hit)
@@ -337,15 +369,15 @@ lookup_sql(bytea *hash, Oid owner, SessionHit *hit)
 	as_owner_begin(&st, owner);
 	if (read_plan == NULL)
 		read_plan = keep_plan(
-			"SELECT ss.id, ss.user_id,"
-			"       ss.last_seen_at < pg_catalog.now() - interval '1 minute'"
-			"  FROM schemakit.sessions ss"
-			" WHERE ss.token_hash = $1"
-			"   AND ss.revoked_at IS NULL"
-			"   AND ss.expires_at > pg_catalog.now()",
+			"SELECT ss." COL_ID ", ss." COL_USER_ID ","
+			"       ss." COL_LAST_SEEN_AT " < pg_catalog.now() - " REFRESH_EVERY_SQL
+			"  FROM " SESSIONS " ss"
+			" WHERE ss." COL_TOKEN_HASH " = $1"
+			"   AND ss." COL_REVOKED_AT " IS NULL"
+			"   AND ss." COL_EXPIRES_AT " > pg_catalog.now()",
 			BYTEAOID);
 	if (SPI_execute_plan(read_plan, &arg, NULL, false, 2) != SPI_OK_SELECT)
-		elog(ERROR, "reading schemakit.sessions failed");
+		elog(ERROR, "reading " SESSIONS " failed");
 	if (SPI_processed == 1)
 	{
 		bool		n1,
@@ -366,24 +398,44 @@ lookup_sql(bytea *hash, Oid owner, SessionHit *hit)
 	as_owner_end(&st);
 }
 
-/* The read through the index, in C. */
+/*
+ * Judges the row the index returned: the session counts when it is not
+ * revoked, not yet expired and has a user; it is stale when last_seen_at is
+ * older than the refresh period.
+ */
 static void
-lookup_index(Relation rel, bytea *hash, SessionHit *hit)
+judge_row(TupleTableSlot *slot, const SessionCols *c, SessionHit *hit)
 {
-	SessionCols c;
-	Relation	idx;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	bool		isnull;
+	Datum		d;
+
+	(void) slot_getattr(slot, c->att[SC_REVOKED_AT], &isnull);
+	if (!isnull)
+		return;
+	d = slot_getattr(slot, c->att[SC_EXPIRES_AT], &isnull);
+	if (isnull || DatumGetTimestampTz(d) <= now)
+		return;
+	d = slot_getattr(slot, c->att[SC_USER_ID], &isnull);
+	if (isnull)
+		return;
+	hit->user_id = DatumGetInt64(d);
+	hit->found = true;
+	hit->session_id = DatumGetInt64(slot_getattr(slot, c->att[SC_ID], &isnull));
+	d = slot_getattr(slot, c->att[SC_LAST_SEEN_AT], &isnull);
+	hit->stale = !isnull &&
+		DatumGetTimestampTz(d) < now - REFRESH_EVERY_USEC;
+}
+
+/* Probes the token index for hash and judges the row it finds, if any. */
+static void
+scan_token_index(Relation rel, Relation idx, bytea *hash,
+				 const SessionCols *c, SessionHit *hit)
+{
 	Snapshot	snap;
 	ScanKeyData key;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
-
-	c.id = session_column(rel, "id", INT8OID);
-	c.user_id = session_column(rel, "user_id", INT8OID);
-	c.token_hash = session_column(rel, "token_hash", BYTEAOID);
-	c.expires_at = session_column(rel, "expires_at", TIMESTAMPTZOID);
-	c.last_seen_at = session_column(rel, "last_seen_at", TIMESTAMPTZOID);
-	c.revoked_at = session_column(rel, "revoked_at", TIMESTAMPTZOID);
-	idx = open_token_index(rel, c.token_hash);
 
 	/* As SPI does for a volatile function: see this transaction's writes. */
 	CommandCounterIncrement();
@@ -398,36 +450,118 @@ lookup_index(Relation rel, bytea *hash, SessionHit *hit)
 	slot = table_slot_create(rel, NULL);
 
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		TimestampTz now = GetCurrentTransactionStartTimestamp();
-		bool		isnull;
-		Datum		d;
-
-		(void) slot_getattr(slot, c.revoked_at, &isnull);
-		if (isnull)
-		{
-			d = slot_getattr(slot, c.expires_at, &isnull);
-			if (!isnull && DatumGetTimestampTz(d) > now)
-			{
-				d = slot_getattr(slot, c.user_id, &isnull);
-				if (!isnull)
-				{
-					hit->user_id = DatumGetInt64(d);
-					hit->found = true;
-					hit->session_id = DatumGetInt64(slot_getattr(slot, c.id, &isnull));
-					d = slot_getattr(slot, c.last_seen_at, &isnull);
-					hit->stale = !isnull &&
-						DatumGetTimestampTz(d) < now - REFRESH_EVERY_USEC;
-				}
-			}
-		}
-	}
+		judge_row(slot, c, hit);
 
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
 	UnregisterSnapshot(snap);
+}
+
+/* The read through the index, in C. */
+static void
+lookup_index(Relation rel, bytea *hash, SessionHit *hit)
+{
+	SessionCols c;
+	Relation	idx;
+
+	session_columns(rel, &c);
+	idx = open_token_index(rel, c.att[SC_TOKEN_HASH]);
+	scan_token_index(rel, idx, hash, &c, hit);
 	/* Done with the index: let a REINDEX of it go ahead now. */
 	index_close(idx, AccessShareLock);
+}
+
+/*
+ * The read as SQL where row level security applies to the owner (FORCE ROW
+ * LEVEL SECURITY) or Citus is loaded; else through the index.
+ */
+static void
+lookup_session(Relation rel, bytea *hash, SessionHit *hit)
+{
+	Oid			owner = rel->rd_rel->relowner;
+
+	if (citus_loaded() || check_enable_rls(RelationGetRelid(rel), owner, true) == RLS_ENABLED)
+		lookup_sql(hash, owner, hit);
+	else
+		lookup_index(rel, hash, hit);
+}
+
+/*
+ * The token argument, or NULL where no session can have it: NULL, absurdly
+ * long, or not valid text in UTF-8 (possible only in a SQL_ASCII database:
+ * no session token can be such a string).
+ */
+static text *
+usable_token(FunctionCallInfo fcinfo)
+{
+	text	   *token;
+
+	if (PG_ARGISNULL(0))
+		return NULL;
+	/*
+	 * Judge the length before detoasting, so a huge argument costs nothing.
+	 * (The raw size includes the header: 4 bytes at any length that matters.)
+	 */
+	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > TOKEN_MAX_BYTES + VARHDRSZ)
+		return NULL;
+	token = PG_GETARG_TEXT_PP(0);
+	if (GetDatabaseEncoding() == PG_SQL_ASCII &&
+		!pg_verify_mbstr(PG_UTF8, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), true))
+		return NULL;
+	return token;
+}
+
+/* The token's hash, as the token_hash column stores it. */
+static bytea *
+hash_token(const text *token)
+{
+	bytea	   *hash = (bytea *) palloc(VARHDRSZ + TOKEN_HASH_LEN);
+
+	token_digest(token, (uint8 *) VARDATA(hash));
+	SET_VARSIZE(hash, VARHDRSZ + TOKEN_HASH_LEN);
+	return hash;
+}
+
+/*
+ * The sessions table, open and locked.  Lock, then trust the name:
+ * RangeVarGetRelidExtended redoes the lookup after the lock.
+ */
+static Relation
+open_sessions(void)
+{
+	Oid			relid;
+	Relation	rel;
+
+	relid = RangeVarGetRelidExtended(makeRangeVar(SESSIONS_SCHEMA, SESSIONS_TABLE, -1),
+									 AccessShareLock, RVR_MISSING_OK, NULL, NULL);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg(SESSIONS " does not exist"),
+				 errhint("Update the extension: ALTER EXTENSION schemakit UPDATE.")));
+	rel = table_open(relid, NoLock);
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg(SESSIONS " is not a table")));
+	return rel;
+}
+
+/*
+ * Whether this call may refresh last_seen_at, taking the ROW EXCLUSIVE lock
+ * the refresh needs if so.  Taken only when it is free at once: a REINDEX,
+ * VACUUM FULL or ALTER TABLE in progress skips one refresh instead of
+ * queueing every request behind it (or deadlocking with it).  Under
+ * REPEATABLE READ or SERIALIZABLE a concurrent refresh would make this one
+ * fail with 40001: skipped there too (last_seen_at is a hint, the answer is
+ * what matters).  A hot standby or a read-only transaction never refreshes.
+ */
+static bool
+may_refresh(Oid relid)
+{
+	return !RecoveryInProgress() && !XactReadOnly &&
+		!IsolationUsesXactSnapshot() &&		/* no 40001 for a refresh */
+		ConditionalLockRelationOid(relid, RowExclusiveLock);
 }
 
 /*
@@ -440,8 +574,8 @@ lookup_index(Relation rel, bytea *hash, SessionHit *hit)
  * No SECURITY DEFINER: reading through the index checks no table
  * privilege, and who may call this at all is decided by EXECUTE, which is
  * revoked from PUBLIC.  The snapshot is a fresh one in READ COMMITTED,
- * taken after a command-counter increment, as each statement of the
- * PL/pgSQL version had: a session revoked by a commit a moment ago, or
+ * taken after a command-counter increment, as each statement of a
+ * PL/pgSQL function takes it: a session revoked by a commit a moment ago, or
  * earlier in this very statement, is already refused.  On a hot standby or
  * in a read-only transaction the answer comes without the refresh.
  */
@@ -450,62 +584,25 @@ schemakit_session_user_id(PG_FUNCTION_ARGS)
 {
 	text	   *token;
 	bytea	   *hash;
-	Oid			relid;
 	Relation	rel;
+	Oid			relid;
 	Oid			owner;
 	SessionHit	hit = {0};
 
-	if (PG_ARGISNULL(0))
+	token = usable_token(fcinfo);
+	if (token == NULL)
 		PG_RETURN_NULL();
-	/*
-	 * Judge the length before detoasting, so a huge argument costs nothing.
-	 * (The raw size includes the header: 4 bytes at any length that matters.)
-	 */
-	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > TOKEN_MAX_BYTES + VARHDRSZ)
-		PG_RETURN_NULL();
-	token = PG_GETARG_TEXT_PP(0);
-	if (GetDatabaseEncoding() == PG_SQL_ASCII &&
-		!pg_verify_mbstr(PG_UTF8, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), true))
-		PG_RETURN_NULL();
+	hash = hash_token(token);
 
-	hash = (bytea *) palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-	schemakit_token_sha256(token, (uint8 *) VARDATA(hash));
-	SET_VARSIZE(hash, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-
-	/* Lock, then trust the name: the lookup is redone after the lock. */
-	relid = RangeVarGetRelidExtended(makeRangeVar("schemakit", "sessions", -1),
-									 AccessShareLock, RVR_MISSING_OK, NULL, NULL);
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("schemakit.sessions does not exist"),
-				 errhint("Update the extension: ALTER EXTENSION schemakit UPDATE.")));
-	rel = table_open(relid, NoLock);
-	if (rel->rd_rel->relkind != RELKIND_RELATION)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("schemakit.sessions is not a table")));
+	rel = open_sessions();
+	relid = RelationGetRelid(rel);
 	owner = rel->rd_rel->relowner;
-
-	if (schemakit_citus_loaded() || check_enable_rls(relid, owner, true) == RLS_ENABLED)
-		lookup_sql(hash, owner, &hit);
-	else
-		lookup_index(rel, hash, &hit);
+	lookup_session(rel, hash, &hit);
 	table_close(rel, NoLock);
 
 	if (!hit.found)
 		PG_RETURN_NULL();
-	/*
-	 * The refresh needs ROW EXCLUSIVE on the table.  Taken only when it is
-	 * free at once: a REINDEX, VACUUM FULL or ALTER TABLE in progress skips
-	 * one refresh instead of queueing every request behind it (or
-	 * deadlocking with it).  Under REPEATABLE READ or SERIALIZABLE a
-	 * concurrent refresh would make this one fail with 40001: skipped there
-	 * too (last_seen_at is a hint, the answer is what matters).
-	 */
-	if (hit.stale && !RecoveryInProgress() && !XactReadOnly &&
-		!IsolationUsesXactSnapshot() &&		/* no 40001 for a refresh */
-		ConditionalLockRelationOid(relid, RowExclusiveLock))
+	if (hit.stale && may_refresh(relid))
 		refresh_last_seen(hit.session_id, owner);
 	PG_RETURN_INT64(hit.user_id);
 }

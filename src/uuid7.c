@@ -6,18 +6,18 @@
 #include <time.h>
 
 #include "datatype/timestamp.h"
-#include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "backend_random.h"
 #include "core/sk_uuid7.h"
-#include "schemakit.h"
 
-PG_FUNCTION_INFO_V1(schemakit_uuidv7);
-PG_FUNCTION_INFO_V1(schemakit_uuidv7_time);
+SK_SQL_FUNCTION(schemakit_uuidv7);
+SK_SQL_FUNCTION(schemakit_uuidv7_time);
 
-static SkUuid7State uuid7_state = {INT64_MIN, -1};
+static SkUuid7State uuid7_state;
+static bool uuid7_ready = false;
 
 /*
  * Wall-clock nanoseconds since the Unix epoch.  clock_gettime gives the
@@ -44,9 +44,14 @@ schemakit_uuidv7(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *u = (pg_uuid_t *) palloc(sizeof(pg_uuid_t));
 
-	if (!sk_uuid7_next(&uuid7_state, unix_now_ns(), schemakit_rng(),
+	if (!uuid7_ready)
+	{
+		sk_uuid7_init(&uuid7_state);
+		uuid7_ready = true;
+	}
+	if (!sk_uuid7_next(&uuid7_state, unix_now_ns(), backend_rng(),
 					   MyProcPid, u->data))
-		schemakit_random_failed();
+		backend_random_failed();
 	PG_RETURN_UUID_P(u);
 }
 

@@ -6,27 +6,6 @@
 #include <string.h>
 
 /*
- * Length of a UTF-8 character from its lead byte.  Used by the unit tests
- * and fuzzers in place of the server's pg_mblen; a stray continuation or
- * invalid lead byte counts as one byte, so every input makes progress.
- */
-int
-sk_utf8_mblen(const char *s)
-{
-	unsigned char c = (unsigned char) *s;
-
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xE0) == 0xC0)
-		return 2;
-	if ((c & 0xF0) == 0xE0)
-		return 3;
-	if ((c & 0xF8) == 0xF0)
-		return 4;
-	return 1;
-}
-
-/*
  * Splits s into symbols and checks the rules an unbiased generator needs:
  * 2..256 distinct symbols.  Distinctness matters because a repeated symbol
  * would be drawn twice as often as the others.  On SK_ALPHABET_DUPLICATE,
@@ -126,51 +105,6 @@ sk_public_id_max_bytes(const SkAlphabet *a, int size)
 }
 
 /*
- * Draws symbols uniformly over n = nsymbols by rejection on single bytes
- * (see sk_random_below), but takes the bytes from the buffer a batch at a
- * time: one call per ID instead of one per symbol.  The byte stream and the
- * rejection rule are those of sk_random_below, so the result is the same
- * uniform draw; bytes fetched but not needed are wiped and dropped.
- */
-static bool
-draw_symbols(unsigned int n, int count, SkRandom *r, long pid,
-			 unsigned int *out)
-{
-	unsigned char pool[64];
-	unsigned int limit = 256 - (256 % n);
-	size_t		have = 0;
-	size_t		pos = 0;
-	bool		ok = true;
-
-	for (int i = 0; i < count && ok; i++)
-	{
-		for (;;)
-		{
-			if (pos == have)
-			{
-				size_t		want = (size_t) (count - i) + (size_t) (count - i) / 8 + 1;
-
-				have = want < sizeof(pool) ? want : sizeof(pool);
-				pos = 0;
-				if (!sk_random_bytes(r, pid, pool, have))
-				{
-					ok = false;
-					break;
-				}
-			}
-			if (pool[pos] < limit)
-			{
-				out[i] = pool[pos++] % n;
-				break;
-			}
-			pos++;
-		}
-	}
-	memset(pool, 0, sizeof(pool));
-	return ok;
-}
-
-/*
  * Draws size symbols, each uniformly from the alphabet, into out, so the
  * result is uniform over all nsymbols^size strings.
  */
@@ -185,7 +119,7 @@ sk_public_id_fill(const SkAlphabet *a, int size, SkRandom *r, long pid,
 		unsigned int k[64];
 		int			batch = size - done < 64 ? size - done : 64;
 
-		if (!draw_symbols((unsigned int) a->nsymbols, batch, r, pid, k))
+		if (!sk_random_below(r, pid, (unsigned int) a->nsymbols, (size_t) batch, k))
 			return false;
 		for (int i = 0; i < batch; i++)
 		{
@@ -215,7 +149,7 @@ sk_random_digits(int digits, SkRandom *r, long pid, char *out)
 	unsigned int k[SK_CODE_MAX_DIGITS];
 
 	if (digits < 0 || digits > SK_CODE_MAX_DIGITS ||
-		!draw_symbols(10, digits, r, pid, k))
+		!sk_random_below(r, pid, 10, (size_t) digits, k))
 		return false;
 	for (int i = 0; i < digits; i++)
 		out[i] = (char) ('0' + k[i]);

@@ -2,9 +2,9 @@
  * sk_alphabet.h - alphabets of whole characters and random strings over them.
  *
  * Pure C.  An alphabet is split into symbols by a caller-supplied character
- * length function (the server passes its encoding's pg_mblen; tests pass the
- * UTF-8 one below), so a multibyte character is always one symbol and is
- * never split.
+ * length function (the server passes its encoding's pg_mblen; the unit
+ * tests pass a UTF-8 one), so a multibyte character is always one symbol and
+ * is never split.
  */
 #ifndef SK_ALPHABET_H
 #define SK_ALPHABET_H
@@ -50,6 +50,5 @@ extern size_t sk_public_id_max_bytes(const SkAlphabet *a, int size);
 extern bool sk_public_id_fill(const SkAlphabet *a, int size, SkRandom *r,
 							  long pid, char *out, size_t *outlen);
 extern bool sk_random_digits(int digits, SkRandom *r, long pid, char *out);
-extern int	sk_utf8_mblen(const char *s);
 
 #endif							/* SK_ALPHABET_H */

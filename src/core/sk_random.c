@@ -93,32 +93,46 @@ sk_random_bytes(SkRandom *r, long pid, void *out, size_t n)
 }
 
 /*
- * Uniform integer in [0, n) for 2 <= n <= 256, from single bytes by
- * rejection: bytes at or above the largest multiple of n are thrown away,
- * so every residue is equally likely (no modulo bias).  One byte per draw
- * keeps the common alphabets cheap: 256 % n of the 256 byte values are
- * rejected, none for powers of two, 2.3% for 10 and 3.1% for 62 symbols;
- * the worst case, n = 129, rejects just under half.
+ * Fills out[0..count) with independent uniform integers in [0, n), for
+ * 2 <= n <= 256, from single bytes by rejection: a byte at or above the
+ * largest multiple of n is thrown away, so every residue is equally likely
+ * (no modulo bias).  One byte per draw keeps the common alphabets cheap:
+ * 256 % n of the 256 byte values are rejected, none for powers of two, 2.3%
+ * for 10 and 3.1% for 62 symbols; the worst case, n = 129, rejects just
+ * under half.
+ *
+ * The bytes are taken from the buffer a batch at a time (as many as draws
+ * remain), never more than the draws use: a batch of draws consumes exactly
+ * the bytes the same draws made one at a time would, so every caller (a
+ * public ID, a code, a test) sees one rule.  On false (n out of range, or
+ * the entropy source failed) out is left as it was, or partly written.
  */
 bool
-sk_random_below(SkRandom *r, long pid, unsigned int n, unsigned int *out)
+sk_random_below(SkRandom *r, long pid, unsigned int n, size_t count,
+				unsigned int *out)
 {
+	unsigned char pool[64];
 	unsigned int limit;
+	size_t		done = 0;
+	bool		ok = true;
 
 	if (n < 2 || n > 256)
 		return false;
 	limit = 256 - (256 % n);
 
-	for (;;)
+	while (done < count)
 	{
-		unsigned char b;
+		size_t		want = count - done < sizeof(pool) ? count - done : sizeof(pool);
 
-		if (!sk_random_bytes(r, pid, &b, 1))
-			return false;
-		if (b < limit)
+		if (!sk_random_bytes(r, pid, pool, want))
 		{
-			*out = b % n;
-			return true;
+			ok = false;
+			break;
 		}
+		for (size_t i = 0; i < want; i++)
+			if (pool[i] < limit)
+				out[done++] = pool[i] % n;
 	}
+	sk_wipe(pool, sizeof(pool));
+	return ok;
 }

@@ -24,14 +24,15 @@ typedef struct SkRandom
 	long		owner;			/* process id the buffered bytes belong to */
 	size_t		pos;			/* next unread byte */
 	size_t		len;			/* bytes valid in buf */
-	uint64_t	refills;		/* how many times fill() was called (tests) */
+	uint64_t	refills;		/* buffer refills, for the tests (a request
+								 * that bypasses the buffer is not one) */
 	unsigned char buf[SK_RANDOM_BUFSIZE];
 } SkRandom;
 
 extern void sk_random_init(SkRandom *r, sk_entropy_fn fill);
 extern bool sk_random_bytes(SkRandom *r, long pid, void *out, size_t n);
 extern bool sk_random_below(SkRandom *r, long pid, unsigned int n,
-							unsigned int *out);
+							size_t count, unsigned int *out);
 extern void sk_random_forget(SkRandom *r);
 
 #endif							/* SK_RANDOM_H */

@@ -14,6 +14,7 @@
 
 #include "sk_alphabet.h"
 #include "sk_random.h"
+#include "support.h"
 
 /* Longest alphabet tried: a bit over what the server accepts (1024 bytes). */
 #define MAX_INPUT 1100
@@ -249,7 +250,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* an exact-size copy: ASan catches any read past the alphabet */
 	alpha = malloc(size - 1 > 0 ? size - 1 : 1);
 	memcpy(alpha, data + 1, size - 1);
-	check_parse(alpha, size - 1, (ctl & 0x80) ? mblen_one : sk_utf8_mblen,
+	check_parse(alpha, size - 1, (ctl & 0x80) ? mblen_one : ref_utf8_mblen,
 				idsize, ctl % (SK_CODE_MAX_DIGITS + 1));
 	free(alpha);
 	return 0;

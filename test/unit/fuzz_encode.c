@@ -2,8 +2,8 @@
  * fuzz_encode.c - libFuzzer target: base64url tokens (sk_encode).
  *
  * The input is used twice: as token bytes, which must round-trip through
- * pg_b64_encode, sk_b64_to_url, sk_b64url_to_std and pg_b64_decode; and as
- * untrusted base64url text, which sk_b64url_to_std must accept exactly when
+ * pg_b64_encode, sk_b64_to_url, ref_b64url_to_std and pg_b64_decode; and as
+ * untrusted base64url text, which ref_b64url_to_std must accept exactly when
  * it is well-formed, without writing past an exactly sized buffer.
  */
 #include <stdint.h>
@@ -69,14 +69,14 @@ check_roundtrip(const uint8_t *data, size_t size)
 		  memcmp(ref, std, (size_t) n) == 0);
 
 	ulen = sk_b64_to_url(std, (size_t) n);
-	CHECK(ulen == sk_b64url_encoded_len(size));
+	CHECK(ulen == ref_b64url_encoded_len(size));
 	for (size_t i = 0; i < ulen; i++)
 		CHECK(url_value((unsigned char) std[i]) >= 0);
 
 	padded = (ulen + 3) / 4 * 4;
 	CHECK(padded == (size_t) n);
 	back = xmalloc(padded);
-	CHECK(sk_b64url_to_std(std, ulen, back, padded, &stdlen));
+	CHECK(ref_b64url_to_std(std, ulen, back, padded, &stdlen));
 	CHECK(stdlen == (size_t) n && memcmp(back, ref, stdlen) == 0);
 
 	dec = xmalloc((size_t) test_b64_dec_len((int) stdlen));
@@ -91,7 +91,7 @@ check_roundtrip(const uint8_t *data, size_t size)
 }
 
 /*
- * Arbitrary text through sk_b64url_to_std, with an output buffer of exactly
+ * Arbitrary text through ref_b64url_to_std, with an output buffer of exactly
  * outsize bytes.  Accepted iff every character is base64url, the length is
  * one an encoder can produce, and the padded form fits.  Accepted text must
  * decode and re-encode to itself, up to the unused low bits of the last
@@ -112,7 +112,7 @@ check_untrusted(const uint8_t *data, size_t size, size_t outsize)
 		if (url_value(data[i]) < 0)
 			chars_ok = false;
 	want = chars_ok && size % 4 != 1 && padded <= outsize;
-	got = sk_b64url_to_std(in, size, out, outsize, &outlen);
+	got = ref_b64url_to_std(in, size, out, outsize, &outlen);
 	CHECK(got == want);
 
 	if (got)

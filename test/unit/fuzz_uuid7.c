@@ -11,7 +11,7 @@
  *
  * The clock stays below INT64_MAX - 2^40 ns (year 2262): at the very top of
  * the int64 range sk_uuid7_next refuses (returns false), which the model
- * does not describe; test_core.c checks that edge (uuid7_clock_overflow).
+ * does not describe; test_uuid7.c checks that edge (uuid7_clock_overflow).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 
 #include "sk_random.h"
 #include "sk_uuid7.h"
+#include "support.h"
 
 #define CHECK(cond) do { if (!(cond)) abort(); } while (0)
 
@@ -36,21 +37,11 @@
 static uint64_t stream_next;
 static bool stream_failing;
 
-/* splitmix64 finalizer. */
-static uint64_t
-mix64(uint64_t x)
-{
-	x += UINT64_C(0x9E3779B97F4A7C15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return x ^ (x >> 31);
-}
-
 /* Byte i of the stream. */
 static unsigned char
 stream_byte(uint64_t i)
 {
-	return (unsigned char) mix64(i);
+	return (unsigned char) ref_mix64(i);
 }
 
 /* Entropy function over the stream. */
@@ -64,25 +55,6 @@ stream_fill(void *buf, size_t len)
 	for (size_t i = 0; i < len; i++)
 		p[i] = stream_byte(stream_next++);
 	return true;
-}
-
-/* The 60-bit time key of a UUIDv7: 48-bit ms, 12-bit fraction. */
-static uint64_t
-uuid_key(const unsigned char u[16])
-{
-	uint64_t	ms = 0;
-
-	for (int i = 0; i < 6; i++)
-		ms = (ms << 8) | u[i];
-	return (ms << 12) | ((uint64_t) (u[6] & 0x0F) << 8) | u[7];
-}
-
-/* The key for timestamp ns. */
-static uint64_t
-expected_key(int64_t ns)
-{
-	return ((uint64_t) (ns / NS_PER_MS) << 12) |
-		(uint64_t) ((ns % NS_PER_MS) * 4096 / NS_PER_MS);
 }
 
 /* now + delta, kept inside [CLOCK_MIN, CLOCK_MAX] without overflowing. */
@@ -186,7 +158,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		have_last = true;
 		CHECK(st.last_ns == ns && st.owner == pid);
 
-		CHECK(uuid_key(u) == expected_key(ns));
+		CHECK(ref_uuid7_key(u) == ref_uuid7_key_at(ns));
 		CHECK((u[6] >> 4) == 7 && (u[8] & 0xC0) == 0x80);
 		CHECK((u[8] & 0x3F) == (stream_byte(pos) & 0x3F));
 		for (int j = 9; j < 16; j++)

@@ -14,7 +14,7 @@
 #include "support.h"
 
 /*
- * The extension's entropy source (src/random.c).  pg_strong_random_init is
+ * The extension's entropy source (src/backend_random.c).  pg_strong_random_init is
  * what a postmaster child runs after fork; calling it each time is cheap
  * with OpenSSL and keeps forked test children correct too.
  */

@@ -1,5 +1,6 @@
 /*
- * support.c - reference base64 and the fallback entropy source.
+ * support.c - reference base64 and base64url, a UTF-8 character length,
+ * and the fallback entropy source.
  */
 #include "support.h"
 
@@ -92,6 +93,98 @@ ref_b64_decode(const char *src, int len, unsigned char *dst, int dstlen)
 			dst[o++] = (unsigned char) v;
 	}
 	return o;
+}
+
+/* Unpadded length: 4 characters per 3 bytes, 2 or 3 for a partial group. */
+size_t
+ref_b64url_encoded_len(size_t nbytes)
+{
+	return (nbytes / 3) * 4 + (nbytes % 3 == 0 ? 0 : nbytes % 3 + 1);
+}
+
+/*
+ * The inverse of sk_b64_to_url, padded again so a standard base64 decoder
+ * accepts it: proves tokens round-trip.  Rejects characters outside the
+ * URL-safe alphabet and lengths no encoder produces.
+ */
+bool
+ref_b64url_to_std(const char *in, size_t len, char *out, size_t outsize,
+				 size_t *outlen)
+{
+	size_t		padded = (len + 3) / 4 * 4;
+	size_t		i;
+
+	if (len % 4 == 1 || padded > outsize)
+		return false;
+	for (i = 0; i < len; i++)
+	{
+		char		c = in[i];
+
+		if (c == '-')
+			c = '+';
+		else if (c == '_')
+			c = '/';
+		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+				   (c >= '0' && c <= '9')))
+			return false;
+		out[i] = c;
+	}
+	for (; i < padded; i++)
+		out[i] = '=';
+	*outlen = padded;
+	return true;
+}
+
+/* splitmix64 finalizer: a fixed, well-mixed function of its argument. */
+uint64_t
+ref_mix64(uint64_t x)
+{
+	x += UINT64_C(0x9E3779B97F4A7C15);
+	x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return x ^ (x >> 31);
+}
+
+/* The 60-bit time key of a UUIDv7: 48-bit ms, then 12-bit fraction. */
+uint64_t
+ref_uuid7_key(const unsigned char u[16])
+{
+	uint64_t	ms = 0;
+
+	for (int i = 0; i < 6; i++)
+		ms = (ms << 8) | u[i];
+	return (ms << 12) | ((uint64_t) (u[6] & 0x0F) << 8) | u[7];
+}
+
+/* The key the generator must write for timestamp ns (RFC 9562 method 3). */
+uint64_t
+ref_uuid7_key_at(int64_t ns)
+{
+	const int64_t ns_per_ms = INT64_C(1000000);
+
+	return ((uint64_t) (ns / ns_per_ms) << 12) |
+		(uint64_t) ((ns % ns_per_ms) * 4096 / ns_per_ms);
+}
+
+/*
+ * Length of a UTF-8 character from its lead byte, in place of the server's
+ * pg_mblen; a stray continuation or invalid lead byte counts as one byte,
+ * so every input makes progress.
+ */
+int
+ref_utf8_mblen(const char *s)
+{
+	unsigned char c = (unsigned char) *s;
+
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xE0) == 0xC0)
+		return 2;
+	if ((c & 0xF0) == 0xE0)
+		return 3;
+	if ((c & 0xF8) == 0xF0)
+		return 4;
+	return 1;
 }
 
 #ifndef SK_TEST_WITH_PG

@@ -1,12 +1,11 @@
 /*
- * random.c - the backend's CSPRNG buffer, fed by pg_strong_random.
+ * backend_random.c - the backend's CSPRNG buffer, fed by pg_strong_random.
  */
 #include "postgres.h"
 
-#include "fmgr.h"
 #include "miscadmin.h"
 
-#include "schemakit.h"
+#include "backend_random.h"
 
 static SkRandom rng;
 static bool rng_ready = false;
@@ -24,7 +23,7 @@ strong_random(void *buf, size_t len)
  * buffered, even if the library was preloaded into the postmaster.
  */
 SkRandom *
-schemakit_rng(void)
+backend_rng(void)
 {
 	if (!rng_ready)
 	{
@@ -36,7 +35,7 @@ schemakit_rng(void)
 
 /* Every caller reports an entropy failure the same way. */
 void
-schemakit_random_failed(void)
+backend_random_failed(void)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INTERNAL_ERROR),
@@ -46,8 +45,8 @@ schemakit_random_failed(void)
 
 /* Random bytes or an error: callers never see a partial or failed fill. */
 void
-schemakit_random_bytes(void *out, size_t n)
+backend_random_bytes(void *out, size_t n)
 {
-	if (!sk_random_bytes(schemakit_rng(), MyProcPid, out, n))
-		schemakit_random_failed();
+	if (!sk_random_bytes(backend_rng(), MyProcPid, out, n))
+		backend_random_failed();
 }

@@ -1,15 +1,14 @@
 /*
- * digest.c - SHA-256 of tokens: _token_hash() and the helper session.c uses.
+ * token_hash.c - the stored form of session, reset and invitation tokens:
+ * _token_hash(), and token_digest() for session.c.
  *
- * Session and reset tokens carry 256 random bits, so a plain SHA-256 is
- * enough to store them: nobody can invert it or try all tokens.  The hash is
- * of the token's UTF-8 bytes, which is what the 1.1-1.3 SQL version
- * (sha256(convert_to(token, 'UTF8'))) computed, so every stored hash keeps
- * matching.
+ * These tokens carry 256 random bits, so a plain SHA-256 is enough to store
+ * them: nobody can invert it or try all tokens.  The hash is of the token's
+ * UTF-8 bytes, sha256(convert_to(token, 'UTF8')) in SQL terms, which is what
+ * every stored hash was made with.
  */
 #include "postgres.h"
 
-#include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
@@ -18,9 +17,12 @@
 #endif
 #include "common/sha2.h"
 
-#include "schemakit.h"
+#include "token_hash.h"
 
-PG_FUNCTION_INFO_V1(schemakit_token_hash);
+SK_SQL_FUNCTION(schemakit_token_hash);
+
+StaticAssertDecl(TOKEN_HASH_LEN == PG_SHA256_DIGEST_LENGTH,
+				 "a token hash is a SHA-256");
 
 /*
  * PostgreSQL's own SHA-256 (OpenSSL when the server is built with it); on 13
@@ -58,12 +60,12 @@ sha256_bytes(const char *data, size_t len, uint8 *out)
  * convert_to() did: a database in another encoding stores the same hash for
  * the same token, and a character with no UTF-8 form is an error, not a
  * silent mismatch.  (In a non-UTF-8 database the conversion function is
- * found through the caller's search_path, as it was for convert_to();
+ * found through the caller's search_path, as for convert_to();
  * PostgreSQL only accepts C conversion functions for a matching encoding
  * pair, so no caller can change the bytes hashed.)
  */
 void
-schemakit_token_sha256(const text *token, uint8 *out)
+token_digest(const text *token, uint8 *out)
 {
 	const char *src = VARDATA_ANY(token);
 	int			len = VARSIZE_ANY_EXHDR(token);
@@ -79,17 +81,17 @@ schemakit_token_sha256(const text *token, uint8 *out)
 }
 
 /*
- * _token_hash(token) returns bytea: in C since 1.4.  As a SQL function with
- * a pinned search_path it could not be inlined, so every session lookup,
- * reset and revoke parsed and planned its one-line body again.
+ * _token_hash(token) returns bytea.  In C because a SQL function with a
+ * pinned search_path cannot be inlined: every session lookup, reset and
+ * revoke would parse and plan its one-line body again.
  */
 Datum
 schemakit_token_hash(PG_FUNCTION_ARGS)
 {
 	text	   *token = PG_GETARG_TEXT_PP(0);
-	bytea	   *result = (bytea *) palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	bytea	   *result = (bytea *) palloc(VARHDRSZ + TOKEN_HASH_LEN);
 
-	schemakit_token_sha256(token, (uint8 *) VARDATA(result));
-	SET_VARSIZE(result, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	token_digest(token, (uint8 *) VARDATA(result));
+	SET_VARSIZE(result, VARHDRSZ + TOKEN_HASH_LEN);
 	PG_RETURN_BYTEA_P(result);
 }
