@@ -8,6 +8,32 @@
 \echo Use "ALTER EXTENSION schemakit UPDATE TO '1.4'" to load this file. \quit
 
 -------------------------------------------------------------------------------
+-- Citus.  1.4 has no distributed layout: refused (55000, nothing changed)
+-- while Citus manages any of schemakit's tables.
+-------------------------------------------------------------------------------
+
+DO $citus$
+DECLARE
+    managed text;
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT pg_catalog.string_agg(c.relname::text, '', '' ORDER BY c.relname)'
+                '  FROM pg_catalog.pg_dist_partition p'
+                '  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.logicalrelid'
+                ' WHERE c.relnamespace OPERATOR(pg_catalog.=) ''schemakit''::pg_catalog.regnamespace'
+          INTO managed;
+        IF managed IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = 'cannot downgrade schemakit to 1.4 while Citus manages its tables',
+                DETAIL = 'Citus tables: ' || managed || '.',
+                HINT = 'Run SELECT undistribute_table(''schemakit.<table>'') for each of them first. Nothing was changed.';
+        END IF;
+    END IF;
+END
+$citus$;
+
+-------------------------------------------------------------------------------
 -- Organizations.  First, so that a refusal comes before any change: refuses
 -- (55000), dropping nothing, while organizations, memberships or
 -- invitations hold a row: a downgrade never destroys data.  (The rest of
@@ -651,7 +677,24 @@ CREATE UNIQUE INDEX email_codes_open_email_key
 DROP INDEX schemakit.email_codes_email_created_idx;
 CREATE INDEX email_codes_email_created_idx
     ON schemakit.email_codes (pg_catalog.lower(email), created_at);
+-- The keys as 1.4 had them: id, and a unique constraint on token_hash.
+ALTER TABLE schemakit.email_codes
+    DROP CONSTRAINT email_codes_pkey,
+    ADD CONSTRAINT email_codes_pkey PRIMARY KEY (id);
+DROP TRIGGER email_codes_fill_key ON schemakit.email_codes;
+DROP FUNCTION schemakit._email_codes_fill_key();
 ALTER TABLE schemakit.email_codes DROP COLUMN email_key;
+ALTER TABLE schemakit.sessions
+    DROP CONSTRAINT sessions_pkey,
+    ADD CONSTRAINT sessions_pkey PRIMARY KEY (id),
+    ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
+DROP INDEX schemakit.sessions_id_idx;
+ALTER TABLE schemakit.password_reset_tokens
+    DROP CONSTRAINT password_reset_tokens_pkey,
+    ADD CONSTRAINT password_reset_tokens_pkey PRIMARY KEY (id),
+    ADD CONSTRAINT password_reset_tokens_token_hash_key UNIQUE (token_hash);
+DROP INDEX schemakit.password_reset_tokens_id_idx;
+DROP FUNCTION schemakit.distribute();
 
 DROP FUNCTION schemakit._reference_check();
 DROP FUNCTION schemakit._refuse(text, text, text, text);

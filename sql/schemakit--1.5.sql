@@ -440,8 +440,13 @@ SELECT pg_catalog.decode(
 -- email_codes: one-time login codes, stored as keyed hashes only
 -------------------------------------------------------------------------------
 
+-- email_key is a plain column, not a generated one: Citus routes a row by
+-- its distribution column before any trigger or expression runs, so whoever
+-- inserts supplies the key (issue_email_code does; on a single node a
+-- trigger fills a missing one), and a CHECK holds it to the address.  It
+-- leads the primary key, so the table can be distributed by it.
 CREATE TABLE schemakit.email_codes (
-    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              bigint GENERATED ALWAYS AS IDENTITY,
     user_id         bigint REFERENCES schemakit.users (id) ON DELETE CASCADE,
     email           text NOT NULL,
     code_hash       bytea NOT NULL,
@@ -450,8 +455,11 @@ CREATE TABLE schemakit.email_codes (
     revoked_at      timestamptz,
     failed_attempts integer NOT NULL DEFAULT 0,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    email_key       text GENERATED ALWAYS AS (schemakit.email_key(email)) STORED,
+    email_key       text NOT NULL,
+    CONSTRAINT email_codes_pkey PRIMARY KEY (email_key, id),
     CONSTRAINT email_codes_email_check CHECK (schemakit._email_ok(email)),
+    CONSTRAINT email_codes_email_key_check
+        CHECK (email_key OPERATOR(pg_catalog.=) schemakit.email_key(email)),
     CONSTRAINT email_codes_code_hash_check CHECK (pg_catalog.octet_length(code_hash) = 32),
     CONSTRAINT email_codes_failed_attempts_check CHECK (failed_attempts >= 0)
 );
@@ -472,6 +480,23 @@ CREATE INDEX email_codes_dead_at_idx
 CREATE TRIGGER email_codes_user_exists
     BEFORE INSERT OR UPDATE OF user_id ON schemakit.email_codes
     FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
+
+CREATE FUNCTION schemakit._email_codes_fill_key()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.email_key IS NULL THEN
+        NEW.email_key := schemakit.email_key(NEW.email);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER email_codes_fill_key
+    BEFORE INSERT ON schemakit.email_codes
+    FOR EACH ROW EXECUTE FUNCTION schemakit._email_codes_fill_key();
 
 COMMENT ON TABLE schemakit.email_codes IS
 'one-time email login codes; only a hash of each code is stored';
@@ -529,9 +554,10 @@ BEGIN
     -- The user is read first, not in a subquery of the INSERT: Citus
     -- refuses subqueries within an INSERT into a reference table.
     SELECT u.id INTO owner_id FROM schemakit.users u WHERE u.email_key = address;
-    INSERT INTO schemakit.email_codes (user_id, email, code_hash, expires_at)
+    INSERT INTO schemakit.email_codes (user_id, email, email_key, code_hash, expires_at)
     VALUES (owner_id,
             email,
+            address,
             schemakit._email_code_hash(email, code),
             expires);
     RETURN code;
@@ -554,6 +580,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     c record;
+    w record;
     address text;
     guess bytea;
     failures bigint;
@@ -573,26 +600,31 @@ BEGIN
 
     locked := schemakit._lock_key(1, address);
 
-    SELECT COALESCE(pg_catalog.sum(GREATEST(ec.failed_attempts,
-                                            schemakit._code_failures(ec.id, ec.created_at))), 0)
-      INTO failures
-      FROM schemakit.email_codes ec
-     WHERE ec.email_key = address
-       AND ec.created_at > pg_catalog.now() - window_len;
+    -- The shared-memory counts are read here, on this node, not inside the
+    -- query: on Citus a query on email_codes runs on the worker that holds
+    -- the address's shard, whose memory holds other counts.
+    failures := 0;
+    FOR w IN SELECT ec.id, ec.created_at, ec.failed_attempts
+               FROM schemakit.email_codes ec
+              WHERE ec.email_key = address
+                AND ec.created_at > pg_catalog.now() - window_len
+    LOOP
+        failures := failures + GREATEST(w.failed_attempts, schemakit._code_failures(w.id, w.created_at));
+    END LOOP;
     IF failures >= max_failures THEN
         -- (raised in C: the log gets no STATEMENT line with the code)
         PERFORM schemakit._refuse('SKR02', 'too many failed code verifications for this address', pg_catalog.format('At most %s failed attempts per %s.', max_failures, window_len), 'Wait before trying again.');
     END IF;
 
-    SELECT ec.id, ec.code_hash, ec.expires_at, ec.created_at,
-           GREATEST(ec.failed_attempts, schemakit._code_failures(ec.id, ec.created_at)) AS failed
+    SELECT ec.id, ec.code_hash, ec.expires_at, ec.created_at, ec.failed_attempts
       INTO c
       FROM schemakit.email_codes ec
      WHERE ec.email_key = address
        AND ec.used_at IS NULL AND ec.revoked_at IS NULL
        FOR UPDATE;
 
-    IF NOT FOUND OR c.expires_at <= pg_catalog.now() OR c.failed >= 5 THEN
+    IF NOT FOUND OR c.expires_at <= pg_catalog.now()
+       OR GREATEST(c.failed_attempts, schemakit._code_failures(c.id, c.created_at)) >= 5 THEN
         RETURN false;
     END IF;
 
@@ -605,11 +637,13 @@ BEGIN
     counted := schemakit._code_failed(c.id, c.created_at, GREATEST(c.expires_at, c.created_at + window_len));
     IF c.code_hash = guess THEN
         counted := schemakit._code_unfail(c.id, c.created_at);
-        UPDATE schemakit.email_codes SET used_at = pg_catalog.now() WHERE id = c.id;
+        UPDATE schemakit.email_codes SET used_at = pg_catalog.now()
+         WHERE email_key = address AND id = c.id;
         RETURN true;
     END IF;
 
-    UPDATE schemakit.email_codes SET failed_attempts = failed_attempts + 1 WHERE id = c.id;
+    UPDATE schemakit.email_codes SET failed_attempts = failed_attempts + 1
+     WHERE email_key = address AND id = c.id;
     RETURN false;
 END
 $$;
@@ -755,21 +789,24 @@ COMMENT ON FUNCTION schemakit.oauth_user_id(text, text) IS
 -- password_reset_tokens
 -------------------------------------------------------------------------------
 
--- Purged by expiry alone, so no index covers used_at or revoked_at and
--- consuming a token is a HOT update; 15 % of each page is kept free for it.
+-- Keyed by the token hash, what a consume names (the table can be
+-- distributed by it).  Purged by expiry alone, so no index covers used_at
+-- or revoked_at and consuming a token is a HOT update; 15 % of each page is
+-- kept free for it.
 CREATE TABLE schemakit.password_reset_tokens (
-    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id         bigint GENERATED ALWAYS AS IDENTITY,
     user_id    bigint NOT NULL REFERENCES schemakit.users (id) ON DELETE CASCADE,
     token_hash bytea NOT NULL,
     expires_at timestamptz NOT NULL,
     used_at    timestamptz,
     revoked_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT password_reset_tokens_token_hash_key UNIQUE (token_hash),
+    CONSTRAINT password_reset_tokens_pkey PRIMARY KEY (token_hash),
     CONSTRAINT password_reset_tokens_token_hash_check
         CHECK (pg_catalog.octet_length(token_hash) = 32)
 ) WITH (fillfactor = 85);
 
+CREATE INDEX password_reset_tokens_id_idx ON schemakit.password_reset_tokens (id);
 CREATE INDEX password_reset_tokens_user_id_idx ON schemakit.password_reset_tokens (user_id);
 CREATE INDEX password_reset_tokens_expires_at_idx
     ON schemakit.password_reset_tokens (expires_at);
@@ -890,9 +927,12 @@ COMMENT ON TABLE schemakit.files IS
 -- sessions
 -------------------------------------------------------------------------------
 
--- src/session.c reads this table by these names (session_user_id).
+-- src/session.c reads this table by these names (session_user_id), through
+-- the primary key on token_hash; every lookup that matters names the token
+-- hash, so the table can be distributed by it.  id, an identity with its
+-- own index, serves the functions that take a session id.
 CREATE TABLE schemakit.sessions (
-    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id           bigint GENERATED ALWAYS AS IDENTITY,
     user_id      bigint NOT NULL REFERENCES schemakit.users (id) ON DELETE CASCADE,
     token_hash   bytea NOT NULL,
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -901,11 +941,12 @@ CREATE TABLE schemakit.sessions (
     ip_address   inet,
     user_agent   text,
     revoked_at   timestamptz,
-    CONSTRAINT sessions_token_hash_key UNIQUE (token_hash),
+    CONSTRAINT sessions_pkey PRIMARY KEY (token_hash),
     CONSTRAINT sessions_token_hash_check CHECK (pg_catalog.octet_length(token_hash) = 32),
     CONSTRAINT sessions_user_agent_check CHECK (pg_catalog.char_length(user_agent) <= 512)
 );
 
+CREATE INDEX sessions_id_idx ON schemakit.sessions (id);
 CREATE INDEX sessions_user_id_idx ON schemakit.sessions (user_id);
 -- purge_expired(): the moment the session stopped being usable.
 CREATE INDEX sessions_dead_at_idx
@@ -1807,7 +1848,7 @@ BEGIN
          WHERE p.pronamespace = 'schemakit'::regnamespace
            AND p.proname !~ '^_'
            AND p.prorettype <> 'trigger'::regtype
-           AND p.proname <> 'grant_app'
+           AND p.proname <> ALL (ARRAY['grant_app', 'distribute'])
     LOOP
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f, app);
     END LOOP;
@@ -1833,6 +1874,156 @@ COMMENT ON FUNCTION schemakit.grant_app(regrole) IS
 'grants an application role what an app needs and nothing on the tables that hold secrets; run again after ALTER EXTENSION UPDATE';
 
 -------------------------------------------------------------------------------
+-- Citus
+-------------------------------------------------------------------------------
+
+/*
+ * The supported layout on a Citus cluster (doc/citus.md), made from the
+ * coordinator by a superuser:
+ *  - sessions and password_reset_tokens distributed by token_hash
+ *    (colocated), email_codes by email_key: a session lookup, a token
+ *    consume, a code issue or verify touches one shard;
+ *  - every other table with user data a reference table (a copy on every
+ *    node: a public_id or user lookup reads the local copy), _code_key too,
+ *    so every node hashes codes under the same per-database key;
+ *  - migrations stays each node's own record.
+ * The rows Citus copied into shards are then removed from the coordinator's
+ * own heaps, and on every worker the sequences move to a range of their own
+ * (group id << 48), so an insert made on a worker never takes an id the
+ * coordinator or another worker gives.  It refuses, changing nothing, while
+ * a worker's own copy of a table holds rows (distribution would hide them).
+ * Run again (after adding a worker, say) it leaves what is done alone and
+ * moves the new workers' sequences.
+ */
+CREATE FUNCTION schemakit.distribute()
+RETURNS TABLE (table_name text, layout text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    refs constant text[] := ARRAY['users', '_code_key', 'organizations', 'memberships',
+                                  'invitations', 'snippets', 'oauth_accounts', 'files',
+                                  'verifications'];
+    -- table, distribution column, colocate_with
+    hashed constant text[] := ARRAY['sessions', 'token_hash', 'default',
+                                    'password_reset_tokens', 'token_hash', 'schemakit.sessions',
+                                    'email_codes', 'email_key', 'default'];
+    t text;
+    col text;
+    rel regclass;
+    kind "char";
+    key text;
+    held text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname = current_user AND r.rolsuper) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = 'schemakit.distribute() must be run by a superuser';
+    END IF;
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = 'Citus is not installed in this database',
+            HINT = 'CREATE EXTENSION citus and add the workers first, then run schemakit.distribute() on the coordinator.';
+    END IF;
+    IF NOT pg_catalog.citus_is_coordinator() THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = 'schemakit.distribute() runs on the Citus coordinator';
+    END IF;
+
+    -- Nothing changes while a worker's own copy of a table still to be
+    -- distributed holds rows (_code_key: each node's own key, replaced).
+    FOR i IN 1 .. pg_catalog.array_length(refs, 1) + pg_catalog.array_length(hashed, 1) / 3 LOOP
+        t := CASE WHEN i <= pg_catalog.array_length(refs, 1) THEN refs[i]
+                  ELSE hashed[(i - pg_catalog.array_length(refs, 1)) * 3 - 2] END;
+        CONTINUE WHEN t = '_code_key'
+            OR EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+                        WHERE p.logicalrelid = pg_catalog.format('schemakit.%I', t)::regclass);
+        SELECT pg_catalog.string_agg(pg_catalog.format('%s:%s %s', w.nodename, w.nodeport,
+                   CASE WHEN w.success THEN w.result || ' rows' ELSE 'failed: ' || w.result END), ', ')
+          INTO held
+          FROM pg_catalog.run_command_on_workers(
+                   pg_catalog.format('SELECT pg_catalog.count(*) FROM ONLY schemakit.%I', t)) w
+         WHERE NOT w.success OR w.result <> '0';
+        IF held IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = pg_catalog.format('the workers'' own copies of schemakit.%I hold rows', t),
+                DETAIL = pg_catalog.format('Worker %s.', held),
+                HINT = 'Rows written on a worker before distribution would be hidden by it: move them to the coordinator or delete them, then run schemakit.distribute() again. Nothing was changed.';
+        END IF;
+    END LOOP;
+
+    -- Citus takes tables with triggers (schemakit's run on every placement
+    -- and shard), and no local table is turned into a citus local table
+    -- (the tables become reference tables in foreign key order instead).
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+    PERFORM pg_catalog.set_config('citus.enable_local_reference_table_foreign_keys', 'off', true);
+
+    FOREACH t IN ARRAY refs LOOP
+        rel := pg_catalog.format('schemakit.%I', t)::regclass;
+        SELECT p.partmethod INTO kind FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = rel;
+        IF NOT FOUND THEN
+            PERFORM pg_catalog.create_reference_table(rel);
+            PERFORM pg_catalog.truncate_local_data_after_distributing_table(rel);
+        ELSIF kind <> 'n' OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+                                         WHERE p.logicalrelid = rel AND p.repmodel = 't') THEN
+            RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = pg_catalog.format('schemakit.%I is already a Citus table of another kind', t),
+                HINT = pg_catalog.format('Run SELECT undistribute_table(%L) first.', 'schemakit.' || t);
+        END IF;
+        table_name := t;
+        layout := 'reference';
+        RETURN NEXT;
+    END LOOP;
+
+    FOR i IN 1 .. pg_catalog.array_length(hashed, 1) / 3 LOOP
+        t := hashed[i * 3 - 2];
+        col := hashed[i * 3 - 1];
+        rel := pg_catalog.format('schemakit.%I', t)::regclass;
+        SELECT p.partmethod, pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
+          INTO kind, key
+          FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = rel;
+        IF NOT FOUND THEN
+            PERFORM pg_catalog.create_distributed_table(rel, col, colocate_with => hashed[i * 3]);
+            PERFORM pg_catalog.truncate_local_data_after_distributing_table(rel);
+        ELSIF kind <> 'h' OR key IS DISTINCT FROM col THEN
+            RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+                MESSAGE = pg_catalog.format('schemakit.%I is already a Citus table of another kind', t),
+                HINT = pg_catalog.format('Run SELECT undistribute_table(%L) first.', 'schemakit.' || t);
+        END IF;
+        table_name := t;
+        layout := 'distributed by ' || col;
+        RETURN NEXT;
+    END LOOP;
+
+    -- Each worker's sequences from (its group id << 48) + 1 on; the
+    -- coordinator (group 0) keeps 1 .. 2^48.  A sequence already past its
+    -- range start is left alone.
+    SELECT pg_catalog.string_agg(pg_catalog.format('%s:%s %s', w.nodename, w.nodeport, w.result), ', ')
+      INTO held
+      FROM pg_catalog.run_command_on_workers($cmd$
+SELECT pg_catalog.count(pg_catalog.setval(s.oid::pg_catalog.regclass,
+                                          (g.groupid::bigint OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1,
+                                          false))
+  FROM pg_catalog.pg_class s, pg_catalog.pg_dist_local_group g, pg_catalog.pg_sequences q
+ WHERE s.relkind OPERATOR(pg_catalog.=) 'S'
+   AND s.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
+   AND q.schemaname OPERATOR(pg_catalog.=) 'schemakit' AND q.sequencename OPERATOR(pg_catalog.=) s.relname
+   AND g.groupid OPERATOR(pg_catalog.>) 0
+   AND COALESCE(q.last_value, 0) OPERATOR(pg_catalog.<) (g.groupid::bigint OPERATOR(pg_catalog.<<) 48)
+$cmd$) w
+     WHERE NOT w.success;
+    IF held IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = 'could not move the workers'' sequences to their own ranges',
+            DETAIL = pg_catalog.format('Worker %s.', held);
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION schemakit.distribute() IS
+'on a Citus coordinator (superuser): sessions and password_reset_tokens distributed by token_hash, email_codes by email_key, the other tables reference tables; workers'' sequences in ranges of their own';
+
+-------------------------------------------------------------------------------
 -- EXECUTE: the functions that touch secret tables, the internal ones, and
 -- grant_app are the owner's; grant_app gives an app what it needs.
 -------------------------------------------------------------------------------
@@ -1853,6 +2044,7 @@ REVOKE ALL ON FUNCTION schemakit.find_session_by_id(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit.list_user_sessions(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit.update_session(bigint,timestamp with time zone) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit.revoke_session_by_id(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit.distribute() FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._email_code_hash(text,text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._ttl_expiry(interval,interval,text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._purge_cutoff(interval,interval) FROM PUBLIC;
@@ -1862,6 +2054,7 @@ REVOKE ALL ON FUNCTION schemakit._code_failed(bigint,timestamp with time zone,ti
 REVOKE ALL ON FUNCTION schemakit._code_unfail(bigint,timestamp with time zone) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._refuse(text,text,text,text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._reference_check() FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._email_codes_fill_key() FROM PUBLIC;
 
 -------------------------------------------------------------------------------
 -- pg_dump keeps the rows of every table and the state of every sequence

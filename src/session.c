@@ -65,8 +65,9 @@
 SK_SQL_FUNCTION(schemakit_session_user_id);
 
 /*
- * schemakit.sessions as the extension scripts create it (table and unique
- * constraint sessions_token_hash_key in sql/schemakit--1.1--1.2.sql): the
+ * schemakit.sessions as the extension scripts create it (the table and its
+ * primary key on token_hash in sql/schemakit--1.5.sql; up to 1.4 the unique
+ * constraint sessions_token_hash_key served as the token index): the
  * one place this file names the table, the columns it reads, and the key
  * column of its token index.  The index is found by that key, not by name.
  * Messages and statements below are built from these names.
@@ -272,9 +273,9 @@ static SPIPlanPtr read_plan = NULL;
 static SPIPlanPtr refresh_plan = NULL;
 
 static SPIPlanPtr
-keep_plan(const char *query, Oid argtype)
+keep_plan(const char *query, int nargs, const Oid *argtypes)
 {
-	SPIPlanPtr	p = SPI_prepare(query, 1, &argtype);
+	SPIPlanPtr	p = SPI_prepare(query, nargs, (Oid *) argtypes);
 
 	if (p == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -323,25 +324,32 @@ as_owner_end(AsOwner *st)
 
 /*
  * The refresh of last_seen_at, once a minute per session.  SKIP LOCKED: a
- * request never waits on another's refresh.
+ * request never waits on another's refresh.  Both conditions name the token
+ * hash, the table's key, so on Citus the statement runs on the one shard
+ * that holds the session.
  */
 static void
-refresh_last_seen(int64 session_id, Oid owner)
+refresh_last_seen(bytea *hash, int64 session_id, Oid owner)
 {
 	AsOwner		st;
-	Datum		arg = Int64GetDatum(session_id);
+	Datum		args[2] = {PointerGetDatum(hash), Int64GetDatum(session_id)};
 	int			rc;
 
 	as_owner_begin(&st, owner);
 	if (refresh_plan == NULL)
+	{
+		static const Oid types[2] = {BYTEAOID, INT8OID};
+
 		refresh_plan = keep_plan(
 			"UPDATE " SESSIONS " ss SET " COL_LAST_SEEN_AT " = pg_catalog.now()"
-			" WHERE ss." COL_ID " = (SELECT x." COL_ID " FROM " SESSIONS " x"
-			"                 WHERE x." COL_ID " = $1"
+			" WHERE ss." COL_TOKEN_HASH " = $1"
+			"   AND ss." COL_ID " = (SELECT x." COL_ID " FROM " SESSIONS " x"
+			"                 WHERE x." COL_TOKEN_HASH " = $1 AND x." COL_ID " = $2"
 			"                   AND x." COL_LAST_SEEN_AT " < pg_catalog.now() - " REFRESH_EVERY_SQL
 			"                   FOR NO KEY UPDATE SKIP LOCKED)",
-			INT8OID);
-	rc = SPI_execute_plan(refresh_plan, &arg, NULL, false, 0);
+			2, types);
+	}
+	rc = SPI_execute_plan(refresh_plan, args, NULL, false, 0);
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "refreshing last_seen_at failed: %s", SPI_result_code_string(rc));
 	as_owner_end(&st);
@@ -375,7 +383,7 @@ lookup_sql(bytea *hash, Oid owner, SessionHit *hit)
 			" WHERE ss." COL_TOKEN_HASH " = $1"
 			"   AND ss." COL_REVOKED_AT " IS NULL"
 			"   AND ss." COL_EXPIRES_AT " > pg_catalog.now()",
-			BYTEAOID);
+			1, (const Oid[]) {BYTEAOID});
 	if (SPI_execute_plan(read_plan, &arg, NULL, false, 2) != SPI_OK_SELECT)
 		elog(ERROR, "reading " SESSIONS " failed");
 	if (SPI_processed == 1)
@@ -603,6 +611,6 @@ schemakit_session_user_id(PG_FUNCTION_ARGS)
 	if (!hit.found)
 		PG_RETURN_NULL();
 	if (hit.stale && may_refresh(relid))
-		refresh_last_seen(hit.session_id, owner);
+		refresh_last_seen(hash, hit.session_id, owner);
 	PG_RETURN_INT64(hit.user_id);
 }

@@ -93,6 +93,9 @@ WITH cfg AS (
               FROM pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                AND a.attgenerated = ''
+               -- email_key is derived from email (generated, or filled and
+               -- checked): data a version adds, not data it keeps
+               AND a.attname <> 'email_key'
                -- a column whose every value is NULL or false holds no data
                -- (a column a later version added, before anything used it)
                AND (c.relkind <> 'r' OR (xpath('/row/e/text()', query_to_xml(format(

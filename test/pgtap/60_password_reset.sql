@@ -7,7 +7,7 @@
 -- now() is constant inside this transaction: expiry is simulated by moving
 -- expires_at into the past.
 BEGIN;
-SELECT plan(82);
+SELECT plan(83);
 
 -------------------------------------------------------------------------------
 -- Table shape
@@ -41,7 +41,9 @@ SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
           (SELECT array_agg(col::text ORDER BY ord) FROM expected_columns),
           'password_reset_tokens has exactly these columns, in this order');
 
-SELECT col_is_pk('schemakit', 'password_reset_tokens', 'id', 'password_reset_tokens.id is the primary key');
+SELECT col_is_pk('schemakit', 'password_reset_tokens', 'token_hash', 'password_reset_tokens.token_hash is the primary key');
+SELECT has_index('schemakit', 'password_reset_tokens', 'password_reset_tokens_id_idx', 'id'::name,
+                 'index password_reset_tokens_id_idx on id');
 SELECT col_default_is('schemakit', 'password_reset_tokens', 'created_at', 'now()'::text,
                       'password_reset_tokens.created_at defaults to now()');
 SELECT col_hasnt_default('schemakit', 'password_reset_tokens', 'expires_at',
@@ -51,7 +53,7 @@ SELECT fk_ok('schemakit', 'password_reset_tokens', 'user_id', 'schemakit', 'user
 SELECT is((SELECT confdeltype::text FROM pg_constraint
             WHERE conrelid = 'schemakit.password_reset_tokens'::regclass AND contype = 'f'),
           'c', 'the foreign key to users is ON DELETE CASCADE');
-SELECT col_is_unique('schemakit', 'password_reset_tokens', 'token_hash', 'token_hash is unique');
+SELECT col_isnt_pk('schemakit', 'password_reset_tokens', 'id', 'id is not the primary key (an identity with its own index)');
 SELECT has_index('schemakit', 'password_reset_tokens', 'password_reset_tokens_user_id_idx', 'user_id'::name,
                  'index password_reset_tokens_user_id_idx on user_id');
 SELECT is(pg_get_indexdef(to_regclass('schemakit.password_reset_tokens_expires_at_idx')),

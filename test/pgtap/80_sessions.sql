@@ -41,7 +41,7 @@ SELECT is((SELECT array_agg(attname::text ORDER BY attnum) FROM pg_attribute
           (SELECT array_agg(col::text ORDER BY ord) FROM expected_columns),
           'sessions has exactly these columns, in this order');
 
-SELECT col_is_pk('schemakit', 'sessions', 'id', 'sessions.id is the primary key');
+SELECT col_is_pk('schemakit', 'sessions', 'token_hash', 'sessions.token_hash is the primary key');
 SELECT col_default_is('schemakit', 'sessions', c, 'now()'::text, format('sessions.%s defaults to now()', c))
   FROM unnest(ARRAY['created_at', 'last_seen_at']) AS c;
 SELECT col_hasnt_default('schemakit', 'sessions', 'expires_at', 'sessions.expires_at has no default');
@@ -49,17 +49,17 @@ SELECT fk_ok('schemakit', 'sessions', 'user_id', 'schemakit', 'users', 'id', 'se
 SELECT is((SELECT confdeltype::text FROM pg_constraint
             WHERE conrelid = 'schemakit.sessions'::regclass AND contype = 'f'),
           'c', 'the foreign key to users is ON DELETE CASCADE');
-SELECT col_is_unique('schemakit', 'sessions', 'token_hash', 'sessions.token_hash is unique');
+SELECT col_isnt_pk('schemakit', 'sessions', 'id', 'sessions.id is not the primary key (an identity with its own index)');
 
 SELECT results_eq(
     $$SELECT indexname::text COLLATE "default", indexdef FROM pg_indexes
        WHERE schemaname = 'schemakit' AND tablename = 'sessions' ORDER BY 1$$,
     $$VALUES
       ('sessions_dead_at_idx', 'CREATE INDEX sessions_dead_at_idx ON schemakit.sessions USING btree (LEAST(expires_at, revoked_at))'),
-      ('sessions_pkey', 'CREATE UNIQUE INDEX sessions_pkey ON schemakit.sessions USING btree (id)'),
-      ('sessions_token_hash_key', 'CREATE UNIQUE INDEX sessions_token_hash_key ON schemakit.sessions USING btree (token_hash)'),
+      ('sessions_id_idx', 'CREATE INDEX sessions_id_idx ON schemakit.sessions USING btree (id)'),
+      ('sessions_pkey', 'CREATE UNIQUE INDEX sessions_pkey ON schemakit.sessions USING btree (token_hash)'),
       ('sessions_user_id_idx', 'CREATE INDEX sessions_user_id_idx ON schemakit.sessions USING btree (user_id)')$$,
-    'sessions has exactly its four indexes: pkey, token_hash (unique), user_id, dead_at');
+    'sessions has exactly its four indexes: pkey (token_hash), id, user_id, dead_at');
 SELECT results_eq(
     $$SELECT conname::text COLLATE "default", pg_get_constraintdef(oid) FROM pg_constraint
        WHERE conrelid = 'schemakit.sessions'::regclass AND contype = 'c' ORDER BY 1$$,
@@ -189,18 +189,18 @@ ROLLBACK TO SAVEPOINT ro;
 -- session_user_id reads the table in C: a sessions table or token index that is not
 -- what the scripts made is refused (55000), never read.
 SAVEPOINT dmg;
-ALTER TABLE schemakit.sessions DROP CONSTRAINT sessions_token_hash_key;
+ALTER TABLE schemakit.sessions DROP CONSTRAINT sessions_pkey;
 SELECT throws_ok(format('SELECT schemakit.session_user_id(%L)', pg_temp.tok('a1')), '55000',
                  'schemakit.sessions has no valid unique index on (token_hash)',
                  'session_user_id without the token index raises 55000');
-CREATE UNIQUE INDEX sessions_token_hash_key ON schemakit.sessions (id);
+CREATE UNIQUE INDEX sessions_pkey ON schemakit.sessions (id);
 SELECT throws_ok(format('SELECT schemakit.session_user_id(%L)', pg_temp.tok('a1')), '55000',
                  'schemakit.sessions has no valid unique index on (token_hash)',
                  'session_user_id refuses an index of that name on another column (55000)');
 ROLLBACK TO SAVEPOINT dmg;
 SAVEPOINT dmg1;
-ALTER TABLE schemakit.sessions DROP CONSTRAINT sessions_token_hash_key;
-ALTER TABLE schemakit.sessions ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash) DEFERRABLE;
+ALTER TABLE schemakit.sessions DROP CONSTRAINT sessions_pkey;
+ALTER TABLE schemakit.sessions ADD CONSTRAINT sessions_pkey UNIQUE (token_hash) DEFERRABLE;
 SELECT throws_ok(format('SELECT schemakit.session_user_id(%L)', pg_temp.tok('a1')), '55000',
                  'schemakit.sessions has no valid unique index on (token_hash)',
                  'session_user_id refuses a deferrable unique index (two rows could share a hash for a while) (55000)');
@@ -291,7 +291,7 @@ SELECT throws_ok(format($$INSERT INTO schemakit.sessions (user_id, token_hash, e
                  'a direct 513-character user_agent violates the check');
 SELECT throws_ok(format($$INSERT INTO schemakit.sessions (user_id, token_hash, expires_at)
                           VALUES (%s, sha256(convert_to(%L, 'UTF8')), now())$$, (SELECT ada FROM u), pg_temp.tok('a1')),
-                 '23505', 'duplicate key value violates unique constraint "sessions_token_hash_key"',
+                 '23505', 'duplicate key value violates unique constraint "sessions_pkey"',
                  'a duplicate token_hash violates the unique constraint');
 
 -------------------------------------------------------------------------------

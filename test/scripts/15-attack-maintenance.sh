@@ -78,9 +78,9 @@ under_load() {
 }
 
 OPS=(
-    "REINDEX INDEX CONCURRENTLY|REINDEX INDEX CONCURRENTLY schemakit.sessions_token_hash_key"
+    "REINDEX INDEX CONCURRENTLY|REINDEX INDEX CONCURRENTLY schemakit.sessions_pkey"
     "REINDEX TABLE CONCURRENTLY|REINDEX TABLE CONCURRENTLY schemakit.sessions"
-    "REINDEX INDEX|REINDEX INDEX schemakit.sessions_token_hash_key"
+    "REINDEX INDEX|REINDEX INDEX schemakit.sessions_pkey"
     "REINDEX TABLE|REINDEX TABLE schemakit.sessions"
     "VACUUM FULL|VACUUM FULL schemakit.sessions"
     "CLUSTER|CLUSTER schemakit.sessions USING sessions_pkey"
