@@ -111,6 +111,54 @@ SELECT schemakit.grant_app('regress_fresh_app');
 SELECT has_function_privilege('regress_fresh_app', 'schemakit.open_session(bigint, text, timestamptz, inet, text)', 'EXECUTE') AS app_may_open_sessions;
 
 --------------------------------------------------------------------------
+-- In a read-only transaction every function that writes raises 25006; the
+-- readers answer.
+--------------------------------------------------------------------------
+
+SELECT schemakit.issue_session(:ada) AS ro_s \gset
+SELECT schemakit.issue_password_reset_token(:ada) AS ro_reset \gset
+SELECT schemakit.issue_email_code('ro@fresh.example') AS ro_code \gset
+SELECT schemakit.open_session(:ada, repeat('r', 32), now() + interval '1 day') AS ro_sid \gset
+SELECT schemakit.invite_member(:org, 'bob@fresh.example', 'member', :ada) AS ro_inv \gset
+SELECT id AS ro_inv_id FROM schemakit.invitations
+ WHERE token_hash = sha256(convert_to(:'ro_inv', 'UTF8')) \gset
+BEGIN READ ONLY;
+SELECT label, split_part(regress.err(stmt), ':', 1) AS sqlstate
+  FROM (VALUES
+    ('record_snippet_view',          $$SELECT schemakit.record_snippet_view('fresh-1')$$),
+    ('issue_email_code',             $$SELECT schemakit.issue_email_code('ro2@fresh.example')$$),
+    ('verify_email_code',            format($$SELECT schemakit.verify_email_code('ro@fresh.example', %L)$$, :'ro_code')),
+    ('link_oauth_account',           format($$SELECT schemakit.link_oauth_account(%s, 'gitlab', '2')$$, :ada)),
+    ('issue_password_reset_token',   format($$SELECT schemakit.issue_password_reset_token(%s)$$, :ada)),
+    ('consume_password_reset_token', format($$SELECT schemakit.consume_password_reset_token(%L)$$, :'ro_reset')),
+    ('issue_session',                format($$SELECT schemakit.issue_session(%s)$$, :ada)),
+    ('revoke_session',               format($$SELECT schemakit.revoke_session(%L)$$, :'ro_s')),
+    ('revoke_user_sessions',         format($$SELECT schemakit.revoke_user_sessions(%s)$$, :ada)),
+    ('purge_expired',                $$SELECT schemakit.purge_expired()$$),
+    ('open_session',                 format($$SELECT schemakit.open_session(%s, repeat('q', 32), now() + interval '1 day')$$, :ada)),
+    ('update_session',               format($$SELECT schemakit.update_session(%s, NULL)$$, :ro_sid)),
+    ('revoke_session_by_id',         format($$SELECT schemakit.revoke_session_by_id(%s)$$, :ro_sid)),
+    ('create_organization',          format($$SELECT schemakit.create_organization(%s, 'Read-only')$$, :ada)),
+    ('invite_member',                format($$SELECT schemakit.invite_member(%s, 'x@fresh.example', 'member', %s)$$, :org, :ada)),
+    ('accept_invitation',            format($$SELECT schemakit.accept_invitation(%L, %s)$$, :'ro_inv', :bob)),
+    ('revoke_invitation',            format($$SELECT schemakit.revoke_invitation(%s, %s)$$, :ro_inv_id, :ada)),
+    ('set_member_role',              format($$SELECT schemakit.set_member_role(%s, %s, 'owner', %s)$$, :org, :ada, :ada)),
+    ('remove_member',                format($$SELECT schemakit.remove_member(%s, %s, %s)$$, :org, :ada, :ada))
+  ) AS v(label, stmt);
+SELECT schemakit.session_user_id(:'ro_s') = :ada AS session_user_id,
+       (SELECT count(*) FROM schemakit.find_session(repeat('r', 32))) AS find_session,
+       (SELECT count(*) FROM schemakit.find_session_by_id(:ro_sid)) AS find_session_by_id,
+       (SELECT count(*) > 0 FROM schemakit.list_user_sessions(:ada)) AS list_user_sessions,
+       schemakit.member_role(:org, :ada) AS member_role,
+       schemakit.oauth_user_id('github', '1') = :ada AS oauth_user_id,
+       schemakit.email_key('RO@x') AS email_key,
+       schemakit.link_oauth_account(:ada, 'github', '1') > 0 AS existing_link;
+COMMIT;
+-- Nothing was written: the code still verifies, the token still consumes.
+SELECT schemakit.verify_email_code('ro@fresh.example', :'ro_code') AS code_still_live,
+       schemakit.consume_password_reset_token(:'ro_reset') = :ada AS token_still_live;
+
+--------------------------------------------------------------------------
 -- Clean up: the extension stays installed, empty.
 --------------------------------------------------------------------------
 
