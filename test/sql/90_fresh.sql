@@ -110,6 +110,16 @@ CREATE ROLE regress_fresh_app NOLOGIN;
 SELECT schemakit.grant_app('regress_fresh_app');
 SELECT has_function_privilege('regress_fresh_app', 'schemakit.open_session(bigint, text, timestamptz, inet, text)', 'EXECUTE') AS app_may_open_sessions;
 
+-- Citus: distribute() is for a superuser on a Citus coordinator.  grant_app
+-- never gives it; without Citus it refuses (55000) and changes nothing.
+SELECT has_function_privilege('regress_fresh_app', 'schemakit.distribute()', 'EXECUTE') AS app_may_distribute;
+SELECT regress.err($$SELECT * FROM schemakit.distribute()$$) AS distribute_without_citus;
+GRANT USAGE ON SCHEMA regress TO regress_fresh_app;
+SET ROLE regress_fresh_app;
+SELECT regress.err($$SELECT * FROM schemakit.distribute()$$) AS distribute_as_app;
+RESET ROLE;
+REVOKE USAGE ON SCHEMA regress FROM regress_fresh_app;
+
 --------------------------------------------------------------------------
 -- In a read-only transaction every function that writes raises 25006; the
 -- readers answer.
