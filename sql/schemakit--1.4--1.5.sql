@@ -1457,14 +1457,21 @@ COMMENT ON FUNCTION schemakit.open_session(bigint, text, timestamptz, inet, text
 CREATE FUNCTION schemakit.find_session(token text)
 RETURNS TABLE (id bigint, user_id bigint, created_at timestamptz, expires_at timestamptz,
                last_seen_at timestamptz, ip_address inet, user_agent text)
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    -- (PL/pgSQL, not SQL: Citus cannot plan a parameter of an SQL function
+    -- against a distributed table.)
+    IF token IS NULL OR pg_catalog.octet_length(token) > 1400 THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
     SELECT s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent
       FROM schemakit.sessions s
-     WHERE token IS NOT NULL AND pg_catalog.octet_length(token) <= 1400
-       AND s.token_hash = schemakit._token_hash(token)
-       AND s.revoked_at IS NULL
+     WHERE s.token_hash = schemakit._token_hash(find_session.token)
+       AND s.revoked_at IS NULL;
+END
 $$;
 
 COMMENT ON FUNCTION schemakit.find_session(text) IS
@@ -1473,13 +1480,16 @@ COMMENT ON FUNCTION schemakit.find_session(text) IS
 CREATE FUNCTION schemakit.find_session_by_id(session_id bigint)
 RETURNS TABLE (id bigint, user_id bigint, created_at timestamptz, expires_at timestamptz,
                last_seen_at timestamptz, ip_address inet, user_agent text)
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    RETURN QUERY
     SELECT s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent
       FROM schemakit.sessions s
      WHERE s.id = find_session_by_id.session_id
-       AND s.revoked_at IS NULL
+       AND s.revoked_at IS NULL;
+END
 $$;
 
 COMMENT ON FUNCTION schemakit.find_session_by_id(bigint) IS
@@ -1488,14 +1498,17 @@ COMMENT ON FUNCTION schemakit.find_session_by_id(bigint) IS
 CREATE FUNCTION schemakit.list_user_sessions(uid bigint)
 RETURNS TABLE (id bigint, user_id bigint, created_at timestamptz, expires_at timestamptz,
                last_seen_at timestamptz, ip_address inet, user_agent text)
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+    RETURN QUERY
     SELECT s.id, s.user_id, s.created_at, s.expires_at, s.last_seen_at, s.ip_address, s.user_agent
       FROM schemakit.sessions s
      WHERE s.user_id = list_user_sessions.uid
        AND s.revoked_at IS NULL
-     ORDER BY s.id
+     ORDER BY s.id;
+END
 $$;
 
 COMMENT ON FUNCTION schemakit.list_user_sessions(bigint) IS
@@ -1591,6 +1604,7 @@ DECLARE
     t text;
     col text;
     rel regclass;
+    copied regclass[] := '{}';
     kind "char";
     key text;
     held text;
@@ -1643,7 +1657,7 @@ BEGIN
         SELECT p.partmethod INTO kind FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = rel;
         IF NOT FOUND THEN
             PERFORM pg_catalog.create_reference_table(rel);
-            PERFORM pg_catalog.truncate_local_data_after_distributing_table(rel);
+            copied := copied || rel;
         ELSIF kind <> 'n' OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
                                          WHERE p.logicalrelid = rel AND p.repmodel = 't') THEN
             RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -1664,7 +1678,7 @@ BEGIN
           FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = rel;
         IF NOT FOUND THEN
             PERFORM pg_catalog.create_distributed_table(rel, col, colocate_with => hashed[i * 3]);
-            PERFORM pg_catalog.truncate_local_data_after_distributing_table(rel);
+            copied := copied || rel;
         ELSIF kind <> 'h' OR key IS DISTINCT FROM col THEN
             RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
                 MESSAGE = pg_catalog.format('schemakit.%I is already a Citus table of another kind', t),
@@ -1673,6 +1687,13 @@ BEGIN
         table_name := t;
         layout := 'distributed by ' || col;
         RETURN NEXT;
+    END LOOP;
+
+    -- Citus copied the rows into the shards; the coordinator's own heaps
+    -- still hold them, out of sight.  Removed once every table is Citus's
+    -- (a table a local table still pointed at could not be truncated).
+    FOREACH rel IN ARRAY copied LOOP
+        PERFORM pg_catalog.truncate_local_data_after_distributing_table(rel);
     END LOOP;
 
     -- Each worker's sequences from (its group id << 48) + 1 on; the

@@ -71,8 +71,8 @@ UPDATE schemakit.email_codes SET created_at = now() - interval '3 days', expires
 SELECT schemakit.issue_email_code('smoke2@example.com') AS code2 \gset
 SELECT schemakit.purge_expired() AS purged \gset
 SELECT 'schemakit.purge_expired(interval)', :purged >= 1
-       AND NOT EXISTS (SELECT FROM schemakit.email_codes WHERE email = 'smoke@example.com')
-       AND EXISTS (SELECT FROM schemakit.email_codes WHERE email = 'smoke2@example.com');
+       AND NOT EXISTS (SELECT 1 FROM schemakit.email_codes WHERE email = 'smoke@example.com')
+       AND EXISTS (SELECT 1 FROM schemakit.email_codes WHERE email = 'smoke2@example.com');
 
 -- 1.5: address keys and organizations (owner invites, the invitee accepts,
 -- is promoted and removed; a second invitation is revoked once)
