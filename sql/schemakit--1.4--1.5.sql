@@ -27,7 +27,7 @@
  *   lookups name (the address key, the token hash); schemakit.distribute()
  *   spreads them over a Citus cluster by those keys and makes the other
  *   tables reference tables.
- * - _code_hash_keyed is renamed _email_code_hash; _check_ttl is retired.
+ * - _check_ttl is kept only for 1.4's functions in flight during the update.
  *
  * Locks: users and email_codes are rewritten (a new column each) and the
  * primary keys of email_codes, sessions and password_reset_tokens built
@@ -130,13 +130,12 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'schemakit_reference_check'
 LANGUAGE C;
 
--- The email-code hash under the code key, named after what it serves.
--- New message: the address key instead of lower() in the caller's
--- collation.  Only codes of non-ASCII addresses hash differently; their
--- open codes are retired below.  (RENAME keeps the function's OID and
--- rights.)
-ALTER FUNCTION schemakit._code_hash_keyed(text, text) RENAME TO _email_code_hash;
-CREATE OR REPLACE FUNCTION schemakit._email_code_hash(email text, code text)
+-- Same name, new message: the address key instead of lower() in the
+-- caller's collation.  Only codes of non-ASCII addresses hash differently;
+-- their open codes are retired below.  (The name stays: a 1.4 function
+-- called while this update commits looks its helpers up by name when it
+-- resumes, so an update renames or drops nothing 1.4's functions call.)
+CREATE OR REPLACE FUNCTION schemakit._code_hash_keyed(email text, code text)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'schemakit_email_code_hash'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -308,8 +307,7 @@ CREATE TRIGGER sessions_user_exists
     FOR EACH ROW EXECUTE FUNCTION schemakit._reference_check('user_id', 'users', 'id');
 
 -------------------------------------------------------------------------------
--- Issuers judge the expiry they produce with _ttl_expiry; _check_ttl, which
--- compared intervals, is retired.
+-- Issuers judge the expiry they produce with _ttl_expiry.
 -------------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION schemakit.issue_password_reset_token(user_id bigint, ttl interval DEFAULT '1 hour')
@@ -356,7 +354,25 @@ BEGIN
 END
 $$;
 
-DROP FUNCTION schemakit._check_ttl(interval, interval, text);
+
+/*
+ * Nothing in 1.5 calls _check_ttl.  It stays for one version because 1.4's
+ * issue_session and issue_password_reset_token call it: a call running
+ * while this update commits looks it up by name when it goes on.  It judges
+ * as _ttl_expiry does.
+ */
+CREATE OR REPLACE FUNCTION schemakit._check_ttl(ttl interval, max_ttl interval, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    expires timestamptz;
+BEGIN
+    -- 22004 for NULL, 22023 unless now() < now() + ttl <= now() + max_ttl.
+    expires := schemakit._ttl_expiry(ttl, max_ttl, what);
+END
+$$;
 
 -------------------------------------------------------------------------------
 -- Email codes
@@ -419,7 +435,7 @@ BEGIN
     VALUES (owner_id,
             email,
             address,
-            schemakit._email_code_hash(email, code),
+            schemakit._code_hash_keyed(email, code),
             expires);
     RETURN code;
 END
@@ -452,7 +468,7 @@ BEGIN
     END IF;
     address := schemakit.email_key(email);
     -- Hash before the lookup: a known and an unknown address cost the same.
-    guess := schemakit._email_code_hash(email, code);
+    guess := schemakit._code_hash_keyed(email, code);
     max_failures := pg_catalog.current_setting('schemakit.email_code_verify_limit')::integer;
     window_len := pg_catalog.current_setting('schemakit.email_code_window')::interval;
 

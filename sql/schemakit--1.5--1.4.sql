@@ -561,7 +561,7 @@ $function$
 
 ;
 
--- 1.5 retired _check_ttl; 1.4's issuers call it.
+-- 1.4's issuers call _check_ttl.
 CREATE OR REPLACE FUNCTION schemakit.issue_session(user_id bigint, ttl interval DEFAULT '30 days'::interval, ip_address inet DEFAULT NULL::inet, user_agent text DEFAULT NULL::text)
  RETURNS text
  LANGUAGE plpgsql
@@ -606,7 +606,7 @@ $function$
 
 ;
 
-CREATE FUNCTION schemakit._check_ttl(ttl interval, max_ttl interval, what text)
+CREATE OR REPLACE FUNCTION schemakit._check_ttl(ttl interval, max_ttl interval, what text)
  RETURNS void
  LANGUAGE plpgsql
  STABLE PARALLEL SAFE
@@ -649,7 +649,6 @@ AS '$libdir/schemakit', $function$schemakit_code_hmac$function$
 
 ;
 
-ALTER FUNCTION schemakit._email_code_hash(text, text) RENAME TO _code_hash_keyed;
 CREATE OR REPLACE FUNCTION schemakit._code_hash_keyed(email text, code text)
  RETURNS bytea
  LANGUAGE c

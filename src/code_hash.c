@@ -1,6 +1,7 @@
 /*
- * code_hash.c - the stored form of one-time email codes: _code_hash_keyed()
- * and _code_hmac().
+ * code_hash.c - the stored form of one-time email codes: _email_code_hash()
+ * (schemakit_email_code_hash), and the entries older scripts name
+ * (schemakit_code_hash_keyed of 1.3 and 1.4, schemakit_code_hmac of 1.3).
  *
  * A 6-digit code has only 10^6 values, so any unkeyed hash of it is
  * reversed by trying them all.  Stored codes are therefore HMAC-SHA256

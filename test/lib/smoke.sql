@@ -10,6 +10,15 @@
 \pset tuples_only on
 \pset fieldsep '|'
 
+-- the SQLSTATE a statement raises, 00000 if none
+CREATE FUNCTION pg_temp.sqlstate_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE stmt;
+    RETURN '00000';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END $$;
+
 -- rows to work on
 INSERT INTO schemakit.users (username, email, display_name)
 VALUES ('smoke', 'smoke@example.com', 'Smoke') RETURNING id AS uid \gset
@@ -127,5 +136,13 @@ SELECT 'schemakit.grant_app(regrole)', :'granted'::boolean
        AND has_function_privilege('sk_smoke_app', 'schemakit.issue_session(bigint,interval,inet,text)', 'EXECUTE')
        AND has_table_privilege('sk_smoke_app', 'schemakit.users', 'SELECT')
        AND NOT has_table_privilege('sk_smoke_app', 'schemakit.email_codes', 'SELECT');
+-- distribute: never granted to an app.  Without Citus it refuses (55000);
+-- on Citus it is not run here (it would change the layout under test), only
+-- its layout, if the suite made it, is checked: sessions by token_hash.
+SELECT 'schemakit.distribute()',
+       NOT has_function_privilege('sk_smoke_app', 'schemakit.distribute()', 'EXECUTE')
+       AND CASE WHEN to_regclass('pg_catalog.pg_dist_partition') IS NULL
+                THEN (SELECT e.st = '55000' FROM (SELECT pg_temp.sqlstate_of('SELECT * FROM schemakit.distribute()') AS st) e)
+                ELSE true END;
 DROP OWNED BY sk_smoke_app;
 DROP ROLE sk_smoke_app;

@@ -51,7 +51,7 @@ INSERT INTO expected_functions (fn, args, rettype, lang, vol, strict, parallel) 
     ('_public_id_take',          '{text}',          'boolean', 'c',       'volatile',  true,  'r'),
     ('_email_ok',                '{text}',          'boolean', 'sql',     'immutable', true,  's'),
     -- (no unkeyed _code_hash: codes are stored under a key only)
-    ('_email_code_hash',         '{text,text}',     'bytea',   'c',       'stable',    true,  's'),
+    ('_code_hash_keyed',         '{text,text}',     'bytea',   'c',       'stable',    true,  's'),
     ('touch_updated_at',         '{}',              'trigger', 'plpgsql', 'volatile',  false, 'u'),
     ('migrations_merge',         '{}',              'trigger', 'plpgsql', 'volatile',  false, 'u'),
     ('snippets_public_id_retry', '{}',              'trigger', 'plpgsql', 'volatile',  false, 'u'),
@@ -447,11 +447,11 @@ SELECT is(count(*), 0::bigint, '_token_hash (C) = sha256(convert_to(token, ''UTF
   FROM (VALUES (''), ('a'), (schemakit.random_token()), ('ü例🙂'), (repeat('x', 1400)), (E'tab\there')) AS t(tok)
  WHERE schemakit._token_hash(tok) IS DISTINCT FROM sha256(convert_to(tok, 'UTF8'));
 SELECT is(schemakit._token_hash(NULL), NULL, '_token_hash is STRICT');
-SELECT is(octet_length(schemakit._email_code_hash('a@b', '123456')), 32, '_email_code_hash is 32 bytes');
-SELECT is(schemakit._email_code_hash('A@B', '123456'), schemakit._email_code_hash('a@b', '123456'),
-          '_email_code_hash ignores the ASCII case of the email');
-SELECT isnt(schemakit._email_code_hash('a@b', '123456'), schemakit._email_code_hash('a@c', '123456'),
-            '_email_code_hash binds the code to the email');
+SELECT is(octet_length(schemakit._code_hash_keyed('a@b', '123456')), 32, '_code_hash_keyed is 32 bytes');
+SELECT is(schemakit._code_hash_keyed('A@B', '123456'), schemakit._code_hash_keyed('a@b', '123456'),
+          '_code_hash_keyed ignores the ASCII case of the email');
+SELECT isnt(schemakit._code_hash_keyed('a@b', '123456'), schemakit._code_hash_keyed('a@c', '123456'),
+            '_code_hash_keyed binds the code to the email');
 
 SELECT * FROM finish();
 ROLLBACK;

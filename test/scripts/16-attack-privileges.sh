@@ -66,7 +66,7 @@ SQL
 # rights PUBLIC holds on tables and sequences, and on definer functions or
 # internal functions that touch secrets.  (The internal helpers that CHECK
 # constraints and triggers call as the inserting role -- _email_ok,
-# _public_id_take, _require_user, _token_hash -- stay PUBLIC's.)
+# _public_id_take, _require_user, _check_ttl, _token_hash -- stay PUBLIC's.)
 public_rights() {
     sql "$1" <<'SQL'
 SELECT c.relname || ':' || a.privilege_type
@@ -77,7 +77,7 @@ SELECT p.oid::regprocedure || ':EXECUTE'
   FROM pg_proc p
  WHERE p.pronamespace = 'schemakit'::regnamespace
    AND (p.prosecdef OR (p.proname ~ '^_' AND p.proname NOT IN
-            ('_email_ok', '_public_id_take', '_require_user', '_token_hash')))
+            ('_email_ok', '_public_id_take', '_require_user', '_check_ttl', '_token_hash')))
    AND has_function_privilege('public', p.oid, 'EXECUTE')
 ORDER BY 1;
 SQL
@@ -96,11 +96,18 @@ SELECT x FROM (
     UNION ALL SELECT t || ':' || p FROM unnest(ARRAY['users_id_seq', 'snippets_id_seq', 'oauth_accounts_id_seq', 'files_id_seq']) t,
                                        unnest(ARRAY['USAGE', 'SELECT']) p
     UNION ALL SELECT p.oid::regprocedure || ':EXECUTE' FROM pg_proc p
-     WHERE p.pronamespace = 'schemakit'::regnamespace AND p.proname !~ '^_' AND p.proname <> 'grant_app'
+     WHERE p.pronamespace = 'schemakit'::regnamespace AND p.proname !~ '^_' AND p.proname NOT IN ('grant_app', 'distribute')
        AND p.prorettype <> 'trigger'::regtype
        AND NOT has_function_privilege('public', p.oid, 'EXECUTE')) s
 ORDER BY 1;
 SQL
+}
+
+# install_14 DB: schemakit 1.4 as a 1.4 install made it: 1.0's script and
+# the updates (CREATE EXTENSION ... VERSION '1.4' now takes the 1.5 script
+# and the downgrade, and 1.5's script leaves no default-privilege grant).
+install_14() {
+    sql "$1" -c "CREATE EXTENSION schemakit VERSION '1.0'" -c "ALTER EXTENSION schemakit UPDATE TO '1.4'" >/dev/null
 }
 
 check_db() {   # check_db DB LABEL
@@ -135,7 +142,7 @@ check_db $db "fresh"
 db=sk_priv_up; DBS+=($db)
 dropdb --if-exists $db 2>/dev/null; createdb $db
 sql $db -c "$DEFAULTS" >/dev/null
-sql $db -c "CREATE EXTENSION schemakit VERSION '1.4'" >/dev/null
+install_14 $db
 sql $db -c "INSERT INTO schemakit.users (username) VALUES ('target')" >/dev/null
 is "$(as sk_dp $db "SELECT schemakit.issue_session(1) IS NOT NULL")" 00000 \
    "control: on 1.4 the default-privileges grantee mints a session for user 1"
@@ -149,7 +156,7 @@ check_db $db "1.4 -> 1.5"
 # Default privileges created between 1.4 and the update apply to what 1.5 creates.
 db=sk_priv_late; DBS+=($db)
 dropdb --if-exists $db 2>/dev/null; createdb $db
-sql $db -c "CREATE EXTENSION schemakit VERSION '1.4'" >/dev/null
+install_14 $db
 sql $db -c "$DEFAULTS" >/dev/null
 sql $db -c "ALTER EXTENSION schemakit UPDATE" >/dev/null
 sql $db -c "INSERT INTO schemakit.users (username) VALUES ('target')" >/dev/null

@@ -144,7 +144,7 @@ plant "function body" "DO \$\$ DECLARE d text; BEGIN
 END \$\$;"
 plant "function property" "ALTER FUNCTION schemakit.oauth_user_id(text, text) VOLATILE;"
 plant "function comment" "COMMENT ON FUNCTION schemakit.uuidv7() IS 'planted';"
-plant "function right" "GRANT EXECUTE ON FUNCTION schemakit._email_code_hash(text, text) TO PUBLIC;"
+plant "function right" "GRANT EXECUTE ON FUNCTION schemakit._code_hash_keyed(text, text) TO PUBLIC;"
 plant "column default" "ALTER TABLE schemakit.snippets ALTER COLUMN language SET DEFAULT 'plain';"
 plant "column not null" "ALTER TABLE schemakit.users ALTER COLUMN display_name SET NOT NULL;"
 plant "column comment" "COMMENT ON COLUMN schemakit.files.size IS 'planted';"

@@ -63,7 +63,7 @@ BEGIN
     SELECT code_hash INTO open_hash FROM schemakit.email_codes
      WHERE lower(email) = lower(p_email) AND used_at IS NULL AND revoked_at IS NULL;
     FOR c IN SELECT DISTINCT x FROM unnest(p_codes) x LOOP
-        IF schemakit._email_code_hash(p_email, c) = open_hash
+        IF schemakit._code_hash_keyed(p_email, c) = open_hash
            AND schemakit.verify_email_code(p_email, c) THEN
             n_verified := n_verified + 1;
         END IF;

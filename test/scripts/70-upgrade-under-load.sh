@@ -52,12 +52,17 @@ now_us() { date +%s%6N; }
 # with a trailing space).
 DROPPED_BY_CHAIN=""
 vge 1.3 "$FROM" && DROPPED_BY_CHAIN="email_codes_expires_at_idx "
-# Relations the chain rewrites on purpose: 1.5 adds a stored generated
-# column (email_key) to users and email_codes, so those tables, their TOAST
-# and their indexes get new files (an ACCESS EXCLUSIVE rewrite, documented).
+# Relations the chain rewrites on purpose: 1.5 adds a column (email_key) to
+# users and email_codes, so those tables, their TOAST and their indexes get
+# new files (an ACCESS EXCLUSIVE rewrite, documented), and it keys sessions
+# and password_reset_tokens by token_hash (their primary keys are built
+# again; the unique constraints on token_hash they replace are dropped).
 REWRITTEN_BY_CHAIN='^$'
 vge "$DEFAULT" 1.5 && ! vge "$FROM" 1.5 &&
-    REWRITTEN_BY_CHAIN='^((toast-of-|toast-index-of-)?(users|email_codes)|(users|email_codes)_[a-z_]+) [rit] '
+    REWRITTEN_BY_CHAIN='^((toast-of-|toast-index-of-)?(users|email_codes)|(users|email_codes)_[a-z_]+|(sessions|password_reset_tokens)_pkey) [rit] '
+vge "$DEFAULT" 1.5 && ! vge "$FROM" 1.5 &&
+    DROPPED_BY_CHAIN="${DROPPED_BY_CHAIN}password_reset_tokens_token_hash_key sessions_token_hash_key "
+
 
 # Every relation of the schema with its file: tables, indexes, sequences,
 # their TOAST tables and TOAST indexes.

@@ -63,7 +63,7 @@ done
 is "$(app_state "UPDATE schemakit.email_codes SET failed_attempts = 0")" 42501 "app role: cannot reset failed attempts"
 is "$(app_state "INSERT INTO schemakit.sessions (user_id, token_hash, expires_at) VALUES (1, sha256('x'), now() + interval '1 day')")" 42501 "app role: cannot plant a session hash"
 is "$(app_state "SELECT schemakit._code_hmac('x', NULL)")" 42883 "app role: cannot use the keyed hash as an oracle (1.5 dropped the 1.3 helper _code_hmac)"
-is "$(app_state "SELECT schemakit._email_code_hash('a@b.io', '123456')")" 42501 "app role: cannot call _email_code_hash"
+is "$(app_state "SELECT schemakit._code_hash_keyed('a@b.io', '123456')")" 42501 "app role: cannot call _code_hash_keyed"
 is "$(app_state "SELECT schemakit.grant_app('$APP')")" 42501 "app role: cannot run grant_app"
 is "$(app_state "SET schemakit.email_code_issue_limit = 1000")" 42501 "app role: cannot lift the issuance limit"
 is "$(app_state "SHOW schemakit.code_hmac_key")" 42501 "app role: cannot read the code key setting"

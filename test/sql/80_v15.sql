@@ -158,7 +158,7 @@ SELECT count(*) AS ttl_codes FROM schemakit.email_codes WHERE email = 'ttl@v15.e
 
 SELECT schemakit.issue_email_code('Guess@V15.example') AS code \gset
 SELECT ec.email, ec.email_key, u.username AS user_of_code,
-       ec.code_hash = schemakit._email_code_hash('guess@v15.example', :'code') AS hash_by_key
+       ec.code_hash = schemakit._code_hash_keyed('guess@v15.example', :'code') AS hash_by_key
   FROM schemakit.email_codes ec LEFT JOIN schemakit.users u ON u.id = ec.user_id
  WHERE ec.email_key = 'guess@v15.example';
 -- The code is bound to the user with the same key.
