@@ -358,6 +358,30 @@ like "$(cq "$CN_PORT" sk_ref2 -c "SELECT schemakit.issue_session($uid)")" '^[A-Z
 citus_log "(r) took $((SECONDS - T1)) s"
 
 # ---------------------------------------------------------------------------
+echo "# (g) failed guesses in rolled-back transactions: counted per node"
+# A wrong guess is counted in the node's shared memory before it is judged,
+# where a rollback cannot reach; the committed failed_attempts is the
+# table's.  Rolled back, the count stays on the node that judged it.
+new_db sk_guess && ref_all sk_guess
+code=$(cq "$CN_PORT" sk_guess -c "SELECT schemakit.issue_email_code('guess@example.com')")
+wrong=$(printf '%06d' $(( (10#$code + 1) % 1000000 )))
+rolled_back_guesses() {   # PORT: five wrong guesses, each rolled back
+    local i args=()
+    for i in 1 2 3 4 5; do args+=(-c "BEGIN" -c "SELECT schemakit.verify_email_code('guess@example.com', '$wrong')" -c "ROLLBACK"); done
+    cq "$1" sk_guess "${args[@]}" | paste -sd, -
+}
+right_rolled_back() { cq "$1" sk_guess -c "BEGIN" -c "SELECT schemakit.verify_email_code('guess@example.com', '$code')" -c "ROLLBACK"; }
+is "$(rolled_back_guesses "$CN_PORT")" "f,f,f,f,f" "(g) five wrong guesses on the coordinator, each rolled back"
+is "$(right_rolled_back "$CN_PORT")" f "(g) ... the coordinator counted them: the right code is dead there"
+is "$(cq "$CN_PORT" sk_guess -c "SELECT failed_attempts FROM schemakit.email_codes")" 0 "(g) ... the table's count was rolled back"
+is "$(right_rolled_back "$W1_PORT")" t "(g) ... worker 1 has not counted them: the right code still verifies there"
+is "$(rolled_back_guesses "$W1_PORT")" "f,f,f,f,f" "(g) five more rolled-back wrong guesses on worker 1"
+is "$(right_rolled_back "$W1_PORT")" f "(g) ... dead on worker 1"
+is "$(right_rolled_back "$W2_PORT")" t "(g) ... alive on worker 2: over 3 nodes, up to 3 x 5 rolled-back guesses per code"
+cq "$W2_PORT" sk_guess -c "SELECT schemakit.verify_email_code('guess@example.com', '$wrong')" >/dev/null
+is "$(cq "$CN_PORT" sk_guess -c "SELECT failed_attempts FROM schemakit.email_codes")" 1 "(g) a committed wrong guess on a worker counts in the table, for every node"
+
+# ---------------------------------------------------------------------------
 # 32-way races through the coordinator on reference tables (one shard each),
 # as test/scripts/30-races.sh runs them: in every round N sessions are
 # released at once from an advisory-lock barrier and make the same call.
@@ -418,7 +442,7 @@ while IFS='|' read -r r code; do RCODE[$r]=$code; done < <(cq "$CN_PORT" sk_race
 client_sql_verify() { echo "schemakit.verify_email_code('qv-$2@example.com', '${RCODE[$2]}')"; }
 race 1 verify $N
 ok=0; for ((r = 1; r <= RACE_ROUNDS; r++)); do [ "$(round_vals verify $r)" = "false*$((N - 1)),true*1" ] && ok=$((ok + 1)); done
-is "$ok" "$RACE_ROUNDS" "(q) verify: in every round exactly one of $N sessions got true for the one code"
+is "$ok" "$RACE_ROUNDS" "(q) verify: in every round exactly one of $N sessions got true for the one code ($(for ((r = 1; r <= RACE_ROUNDS; r++)); do round_vals verify $r; done | sort | uniq -c | awk '{print $1 " rounds " $2}' | paste -sd';' -))"
 is "$(on_nodes sk_race "SELECT count(*) FILTER (WHERE used_at IS NOT NULL AND failed_attempts = 0) FROM schemakit.email_codes WHERE email LIKE 'qv-%'")" \
     "$RACE_ROUNDS, $RACE_ROUNDS, $RACE_ROUNDS, " "(q) verify: every code used once, no failed attempt, on every node"
 
@@ -429,7 +453,7 @@ while IFS='|' read -r r u tok; do RTOK[$r]=$tok; RUID[$r]=$u; done < <(for ((r =
 client_sql_consume() { echo "schemakit.consume_password_reset_token('${RTOK[$2]}')"; }
 race 2 consume $N
 ok=0; for ((r = 1; r <= RACE_ROUNDS; r++)); do [ "$(round_vals consume $r)" = "${RUID[$r]}*1,NULL*$((N - 1))" ] && ok=$((ok + 1)); done
-is "$ok" "$RACE_ROUNDS" "(q) consume: in every round exactly one of $N sessions got the user id for the one token"
+is "$ok" "$RACE_ROUNDS" "(q) consume: in every round exactly one of $N sessions got the user id for the one token (the rest NULL)"
 
 SU=$(cq "$CN_PORT" sk_race -c "INSERT INTO schemakit.users (username) VALUES ('qs') RETURNING id")
 while IFS='|' read -r r tok; do RSESS[$r]=$tok; done < <(cq "$CN_PORT" sk_race -c \
