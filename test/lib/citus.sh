@@ -188,9 +188,10 @@ unix_socket_directories = '$CITUS_TMP'
 shared_preload_libraries = 'citus,schemakit'
 schemakit.code_key_file = '$CITUS_TMP/code.key'
 citus.node_conninfo = 'sslmode=disable'
-max_connections = 60
+max_connections = 150
+max_worker_processes = 40
 shared_buffers = 32MB
-max_prepared_transactions = 60
+max_prepared_transactions = 150
 fsync = off
 log_min_messages = warning
 EOF
