@@ -48,6 +48,27 @@
  * it, and writers wait for it at most that long at a time.  After 30 s of
  * attempts it queues like any other statement.
  */
+/*
+ * Citus: refused while Citus manages a schemakit table.  Citus changes a
+ * table's shards on the workers as each statement runs, but creates this
+ * script's new functions there only after the script ends, so the columns
+ * computed by email_key() would reach the shards before the function.
+ */
+DO $citus$
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+                     JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.logicalrelid
+                    WHERE c.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace) THEN
+            RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+                MESSAGE = 'schemakit cannot be updated to 1.5 in place while its tables are Citus tables',
+                DETAIL = 'The update adds columns computed by a new function to users and email_codes; Citus changes their shards on the workers before the workers have that function.',
+                HINT = 'Dump the database and restore it into a new database of the cluster (its CREATE EXTENSION installs 1.5), then run schemakit.distribute(): see doc/citus.md. Nothing was changed.';
+        END IF;
+    END IF;
+END
+$citus$;
+
 DO $locks$
 DECLARE
     saved text := pg_catalog.current_setting('lock_timeout');
@@ -1587,6 +1608,43 @@ REVOKE ALL ON FUNCTION schemakit.revoke_session_by_id(bigint) FROM PUBLIC;
 -------------------------------------------------------------------------------
 
 /*
+ * Citus: on a worker (group id > 0 in pg_dist_local_group) every sequence
+ * of schemakit starts at (group id << 48) + 1, so a row a worker inserts
+ * never takes an id the coordinator (group 0: 1 .. 2^48) or another worker
+ * gives, whatever the operator makes of the tables.  Without Citus, or on
+ * the coordinator, it does nothing.  Returns how many sequences it moved.
+ * Run by the extension scripts on every node, and by distribute() on the
+ * workers (for those added later).
+ */
+CREATE FUNCTION schemakit._worker_sequence_ranges()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    g bigint;
+    n integer;
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NULL THEN
+        RETURN 0;
+    END IF;
+    EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO g;
+    IF g IS NULL OR g <= 0 THEN
+        RETURN 0;
+    END IF;
+    SELECT pg_catalog.count(pg_catalog.setval(c.oid::regclass, (g << 48) + 1, false)) INTO n
+      FROM pg_catalog.pg_class c
+      JOIN pg_catalog.pg_sequences q ON q.schemaname = 'schemakit' AND q.sequencename = c.relname
+     WHERE c.relkind = 'S'
+       AND c.relnamespace = 'schemakit'::regnamespace
+       AND COALESCE(q.last_value, 0) < (g << 48);
+    RETURN n;
+END
+$$;
+
+REVOKE ALL ON FUNCTION schemakit._worker_sequence_ranges() FROM PUBLIC;
+
+/*
  * The supported layout on a Citus cluster (doc/citus.md), made from the
  * coordinator by a superuser:
  *  - sessions and password_reset_tokens distributed by token_hash
@@ -1712,22 +1770,11 @@ BEGIN
         PERFORM pg_catalog.truncate_local_data_after_distributing_table(rel);
     END LOOP;
 
-    -- Each worker's sequences from (its group id << 48) + 1 on; the
-    -- coordinator (group 0) keeps 1 .. 2^48.  A sequence already past its
-    -- range start is left alone.
+    -- Each worker's sequences in a range of their own (a worker added
+    -- since CREATE EXTENSION got none).
     SELECT pg_catalog.string_agg(pg_catalog.format('%s:%s %s', w.nodename, w.nodeport, w.result), ', ')
       INTO held
-      FROM pg_catalog.run_command_on_workers($cmd$
-SELECT pg_catalog.count(pg_catalog.setval(s.oid::pg_catalog.regclass,
-                                          (g.groupid::bigint OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1,
-                                          false))
-  FROM pg_catalog.pg_class s, pg_catalog.pg_dist_local_group g, pg_catalog.pg_sequences q
- WHERE s.relkind OPERATOR(pg_catalog.=) 'S'
-   AND s.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
-   AND q.schemaname OPERATOR(pg_catalog.=) 'schemakit' AND q.sequencename OPERATOR(pg_catalog.=) s.relname
-   AND g.groupid OPERATOR(pg_catalog.>) 0
-   AND COALESCE(q.last_value, 0) OPERATOR(pg_catalog.<) (g.groupid::bigint OPERATOR(pg_catalog.<<) 48)
-$cmd$) w
+      FROM pg_catalog.run_command_on_workers('SELECT schemakit._worker_sequence_ranges()') w
      WHERE NOT w.success;
     IF held IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -1775,6 +1822,12 @@ BEGIN
     END LOOP;
 END
 $references$;
+
+-------------------------------------------------------------------------------
+-- Citus workers: sequences in a range of their own (see the function).
+-------------------------------------------------------------------------------
+
+SELECT schemakit._worker_sequence_ranges();
 
 -------------------------------------------------------------------------------
 -- Rights nobody may hold.  ALTER DEFAULT PRIVILEGES applies to what an

@@ -694,6 +694,7 @@ ALTER TABLE schemakit.password_reset_tokens
     ADD CONSTRAINT password_reset_tokens_token_hash_key UNIQUE (token_hash);
 DROP INDEX schemakit.password_reset_tokens_id_idx;
 DROP FUNCTION schemakit.distribute();
+DROP FUNCTION schemakit._worker_sequence_ranges();
 
 DROP FUNCTION schemakit._reference_check();
 DROP FUNCTION schemakit._refuse(text, text, text, text);

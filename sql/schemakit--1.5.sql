@@ -1910,6 +1910,41 @@ COMMENT ON FUNCTION schemakit.grant_app(regrole) IS
 -------------------------------------------------------------------------------
 
 /*
+ * Citus: on a worker (group id > 0 in pg_dist_local_group) every sequence
+ * of schemakit starts at (group id << 48) + 1, so a row a worker inserts
+ * never takes an id the coordinator (group 0: 1 .. 2^48) or another worker
+ * gives, whatever the operator makes of the tables.  Without Citus, or on
+ * the coordinator, it does nothing.  Returns how many sequences it moved.
+ * Run by the extension scripts on every node, and by distribute() on the
+ * workers (for those added later).
+ */
+CREATE FUNCTION schemakit._worker_sequence_ranges()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    g bigint;
+    n integer;
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NULL THEN
+        RETURN 0;
+    END IF;
+    EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO g;
+    IF g IS NULL OR g <= 0 THEN
+        RETURN 0;
+    END IF;
+    SELECT pg_catalog.count(pg_catalog.setval(c.oid::regclass, (g << 48) + 1, false)) INTO n
+      FROM pg_catalog.pg_class c
+      JOIN pg_catalog.pg_sequences q ON q.schemaname = 'schemakit' AND q.sequencename = c.relname
+     WHERE c.relkind = 'S'
+       AND c.relnamespace = 'schemakit'::regnamespace
+       AND COALESCE(q.last_value, 0) < (g << 48);
+    RETURN n;
+END
+$$;
+
+/*
  * The supported layout on a Citus cluster (doc/citus.md), made from the
  * coordinator by a superuser:
  *  - sessions and password_reset_tokens distributed by token_hash
@@ -2035,22 +2070,11 @@ BEGIN
         PERFORM pg_catalog.truncate_local_data_after_distributing_table(rel);
     END LOOP;
 
-    -- Each worker's sequences from (its group id << 48) + 1 on; the
-    -- coordinator (group 0) keeps 1 .. 2^48.  A sequence already past its
-    -- range start is left alone.
+    -- Each worker's sequences in a range of their own (a worker added
+    -- since CREATE EXTENSION got none).
     SELECT pg_catalog.string_agg(pg_catalog.format('%s:%s %s', w.nodename, w.nodeport, w.result), ', ')
       INTO held
-      FROM pg_catalog.run_command_on_workers($cmd$
-SELECT pg_catalog.count(pg_catalog.setval(s.oid::pg_catalog.regclass,
-                                          (g.groupid::bigint OPERATOR(pg_catalog.<<) 48) OPERATOR(pg_catalog.+) 1,
-                                          false))
-  FROM pg_catalog.pg_class s, pg_catalog.pg_dist_local_group g, pg_catalog.pg_sequences q
- WHERE s.relkind OPERATOR(pg_catalog.=) 'S'
-   AND s.relnamespace OPERATOR(pg_catalog.=) 'schemakit'::pg_catalog.regnamespace
-   AND q.schemaname OPERATOR(pg_catalog.=) 'schemakit' AND q.sequencename OPERATOR(pg_catalog.=) s.relname
-   AND g.groupid OPERATOR(pg_catalog.>) 0
-   AND COALESCE(q.last_value, 0) OPERATOR(pg_catalog.<) (g.groupid::bigint OPERATOR(pg_catalog.<<) 48)
-$cmd$) w
+      FROM pg_catalog.run_command_on_workers('SELECT schemakit._worker_sequence_ranges()') w
      WHERE NOT w.success;
     IF held IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -2095,6 +2119,7 @@ REVOKE ALL ON FUNCTION schemakit._code_unfail(bigint,timestamp with time zone) F
 REVOKE ALL ON FUNCTION schemakit._refuse(text,text,text,text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._reference_check() FROM PUBLIC;
 REVOKE ALL ON FUNCTION schemakit._email_codes_fill_key() FROM PUBLIC;
+REVOKE ALL ON FUNCTION schemakit._worker_sequence_ranges() FROM PUBLIC;
 
 -------------------------------------------------------------------------------
 -- pg_dump keeps the rows of every table and the state of every sequence
@@ -2158,6 +2183,12 @@ BEGIN
     END LOOP;
 END
 $references$;
+
+-------------------------------------------------------------------------------
+-- Citus workers: sequences in a range of their own (see the function).
+-------------------------------------------------------------------------------
+
+SELECT schemakit._worker_sequence_ranges();
 
 -------------------------------------------------------------------------------
 -- Rights nobody may hold.  ALTER DEFAULT PRIVILEGES applies to what an

@@ -200,7 +200,7 @@ token_index_ok(Relation rel, Relation idx, AttrNumber token_hash)
  * the list and the lock (the end of a REINDEX CONCURRENTLY) is skipped.
  */
 static Relation
-find_token_index(Relation rel, AttrNumber token_hash)
+find_token_index(Relation rel, AttrNumber token_hash, bool *in_transition)
 {
 	List	   *ids = RelationGetIndexList(rel);
 	ListCell   *lc;
@@ -216,9 +216,13 @@ find_token_index(Relation rel, AttrNumber token_hash)
 		if (HeapTupleIsValid(tup))
 		{
 			Form_pg_index ix = (Form_pg_index) GETSTRUCT(tup);
-
-			maybe = ix->indisunique && ix->indisvalid && ix->indnkeyatts == 1 &&
+			bool		shape = ix->indisunique && ix->indnkeyatts == 1 &&
 				ix->indkey.values[0] == token_hash;
+
+			maybe = shape && ix->indisvalid;
+			/* one being built or dropped: REINDEX CONCURRENTLY at work */
+			if (shape && !(ix->indisvalid && ix->indisready && ix->indislive))
+				*in_transition = true;
 			ReleaseSysCache(tup);
 		}
 		if (!maybe)
@@ -236,6 +240,8 @@ find_token_index(Relation rel, AttrNumber token_hash)
 			found = idx;
 			break;
 		}
+		if (!(idx->rd_index->indisvalid && idx->rd_index->indisready && idx->rd_index->indislive))
+			*in_transition = true;
 		index_close(idx, AccessShareLock);
 	}
 	list_free(ids);
@@ -243,24 +249,32 @@ find_token_index(Relation rel, AttrNumber token_hash)
 }
 
 /*
- * The token index of the (locked) table, opened and locked.  While REINDEX
+ * The token index of the (locked) table, opened and locked; NULL when none
+ * could be used but one was being built or dropped.  While REINDEX
  * CONCURRENTLY runs, the catalog moves under the scan: the new index turns
  * valid, then the old one dead.  Taking an index's lock reads the newest
  * catalog, so a pass can find the old index dead just after it passed over
  * the new one while still invalid; the next pass, on the newest catalog,
- * finds the new one.  A few passes, then an error.
+ * usually finds the new one.  After a few passes a caller that saw an index
+ * in transition reads through SQL instead (the planner knows which index
+ * is usable); with no candidate at all, the table was changed by hand: an
+ * error.
  */
 static Relation
 open_token_index(Relation rel, AttrNumber token_hash)
 {
+	bool		in_transition = false;
+
 	for (int pass = 0; pass < 5; pass++)
 	{
-		Relation	idx = find_token_index(rel, token_hash);
+		Relation	idx = find_token_index(rel, token_hash, &in_transition);
 
 		if (idx != NULL)
 			return idx;
 		AcceptInvalidationMessages();
 	}
+	if (in_transition)
+		return NULL;
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg(SESSIONS " has no valid unique index on (" COL_TOKEN_HASH ")"),
@@ -474,6 +488,11 @@ lookup_index(Relation rel, bytea *hash, SessionHit *hit)
 
 	session_columns(rel, &c);
 	idx = open_token_index(rel, c.att[SC_TOKEN_HASH]);
+	if (idx == NULL)
+	{
+		lookup_sql(hash, rel->rd_rel->relowner, hit);
+		return;
+	}
 	scan_token_index(rel, idx, hash, &c, hit);
 	/* Done with the index: let a REINDEX of it go ahead now. */
 	index_close(idx, AccessShareLock);
