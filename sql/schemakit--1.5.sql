@@ -19,11 +19,22 @@
  * function pins search_path = pg_catalog, pg_temp; every object is
  * schema-qualified.
  *
- * Constants shared with the C code (src/): 1400 (longest token accepted),
- * 1 minute (last_seen_at refresh), 900 s (schemakit.email_code_window
- * default), 255 (address length), 32 (hash and key length), 5 (failed
- * guesses per code); the advisory-lock class is taken only through
- * _lock_key().
+ * Constants this file shares with the C code, each named there beside its
+ * value:
+ *   1400      longest token accepted (consume_password_reset_token,
+ *             accept_invitation, open_session, find_session, revoke_session)
+ *             = src/session.c TOKEN_MAX_BYTES
+ *   1 minute  last_seen_at refresh = src/session.c REFRESH_EVERY_USEC/_SQL
+ *   900       purge_expired's fallback window = the default of
+ *             schemakit.email_code_window in src/schemakit.c
+ *   255       address length (_email_ok) = src/email.c EMAIL_MAX_CHARS
+ *   32        token and key hash length (the *_token_hash_check and
+ *             _code_key_key_check constraints) = src/token_hash.h
+ *             TOKEN_HASH_LEN, src/code_key.h CODE_KEY_MIN_LEN
+ *   5         failed guesses that kill a code (verify_email_code)
+ *             = the guard's count in src/code_guard.c
+ *   1, 2      _lock_key spaces (an address, a user) = src/code_guard.c
+ *             LOCK_TAG_BASE + space
  */
 \echo Use "CREATE EXTENSION schemakit" to load this file. \quit
 
