@@ -276,9 +276,12 @@ $$;
 
 REVOKE ALL ON FUNCTION schemakit._email_codes_fill_key() FROM PUBLIC;
 
+-- (WHEN: an insert that supplies the key, as issue_email_code does, does
+-- not call the function at all.)
 CREATE TRIGGER email_codes_fill_key
     BEFORE INSERT ON schemakit.email_codes
-    FOR EACH ROW EXECUTE FUNCTION schemakit._email_codes_fill_key();
+    FOR EACH ROW WHEN (NEW.email_key IS NULL)
+    EXECUTE FUNCTION schemakit._email_codes_fill_key();
 
 -------------------------------------------------------------------------------
 -- sessions and password_reset_tokens: the token hash is the primary key

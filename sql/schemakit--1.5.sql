@@ -524,9 +524,12 @@ BEGIN
 END
 $$;
 
+-- (WHEN: an insert that supplies the key, as issue_email_code does, does
+-- not call the function at all.)
 CREATE TRIGGER email_codes_fill_key
     BEFORE INSERT ON schemakit.email_codes
-    FOR EACH ROW EXECUTE FUNCTION schemakit._email_codes_fill_key();
+    FOR EACH ROW WHEN (NEW.email_key IS NULL)
+    EXECUTE FUNCTION schemakit._email_codes_fill_key();
 
 COMMENT ON TABLE schemakit.email_codes IS
 'one-time email login codes; only a hash of each code is stored';
