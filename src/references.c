@@ -117,6 +117,27 @@ citus_shard(Relation rel, int attnum)
 	return false;				/* keep the compiler quiet */
 }
 
+/* Keeps what a trigger needs for the backend's life; the oldest goes first. */
+static CheckPlan *
+remember(Oid tgoid, SPIPlanPtr plan, Oid owner, bool on_shard)
+{
+	CheckPlan  *cp;
+
+	if (nplans == PLAN_CACHE_SIZE)
+	{
+		if (plans[0].plan != NULL)
+			SPI_freeplan(plans[0].plan);
+		memmove(&plans[0], &plans[1], sizeof(CheckPlan) * (PLAN_CACHE_SIZE - 1));
+		nplans--;
+	}
+	cp = &plans[nplans++];
+	cp->tgoid = tgoid;
+	cp->plan = plan;
+	cp->owner = owner;
+	cp->on_shard = on_shard;
+	return cp;
+}
+
 Datum
 schemakit_reference_check(PG_FUNCTION_ARGS)
 {
@@ -176,18 +197,7 @@ schemakit_reference_check(PG_FUNCTION_ARGS)
 	if (cp == NULL && citus_shard(td->tg_relation, attnum))
 	{
 		/* Remembered, so the next row costs nothing. */
-		if (nplans == PLAN_CACHE_SIZE)
-		{
-			if (plans[0].plan != NULL)
-				SPI_freeplan(plans[0].plan);
-			memmove(&plans[0], &plans[1], sizeof(CheckPlan) * (PLAN_CACHE_SIZE - 1));
-			nplans--;
-		}
-		cp = &plans[nplans++];
-		cp->tgoid = tg->tgoid;
-		cp->plan = NULL;
-		cp->owner = InvalidOid;
-		cp->on_shard = true;
+		remember(tg->tgoid, NULL, InvalidOid, true);
 		return PointerGetDatum(row);
 	}
 
@@ -217,21 +227,10 @@ schemakit_reference_check(PG_FUNCTION_ARGS)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(p) != 0)
 			elog(ERROR, "SPI_keepplan failed");
-		if (nplans == PLAN_CACHE_SIZE)
-		{
-			if (plans[0].plan != NULL)
-				SPI_freeplan(plans[0].plan);
-			memmove(&plans[0], &plans[1], sizeof(CheckPlan) * (PLAN_CACHE_SIZE - 1));
-			nplans--;
-		}
-		cp = &plans[nplans++];
-		cp->tgoid = tg->tgoid;
-		cp->plan = p;
-		cp->on_shard = false;
 		{
 			Relation	r = table_open(refrel, AccessShareLock);
 
-			cp->owner = r->rd_rel->relowner;
+			cp = remember(tg->tgoid, p, r->rd_rel->relowner, false);
 			table_close(r, NoLock);
 		}
 	}

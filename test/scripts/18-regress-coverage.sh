@@ -11,15 +11,7 @@ set -uo pipefail
 
 DB=sk_regress_coverage
 fresh_db "$DB"
-names=$(sql "$DB" <<'SQL'
-SELECT DISTINCT p.proname
-  FROM pg_proc p
-  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
-  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'schemakit'
- WHERE p.proname !~ '^_' AND p.prorettype <> 'trigger'::regtype
- ORDER BY 1;
-SQL
-)
+names=$(sql "$DB" <"$SK_ROOT/test/lib/public-functions.sql" | sed 's/^schemakit\.//; s/(.*//' | sort -u)
 n=$(printf '%s\n' "$names" | grep -c .)
 like "$n" '^[1-9][0-9]*$' "a fresh install lists its public functions ($n)"
 

@@ -9,15 +9,7 @@ set -uo pipefail
 
 DB=sk_smoke
 fresh_db "$DB"
-public=$(sql "$DB" <<'SQL'
-SELECT p.oid::regprocedure::text
-  FROM pg_proc p
-  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
-  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'schemakit'
- WHERE p.proname !~ '^_' AND p.prorettype <> 'trigger'::regtype
- ORDER BY 1;
-SQL
-)
+public=$(sql "$DB" <"$SK_ROOT/test/lib/public-functions.sql")
 like "$(printf '%s\n' "$public" | wc -l)" '^[1-9][0-9]*$' "pg_proc lists the public functions ($(printf '%s\n' "$public" | wc -l))"
 
 errs=$(mktemp)
