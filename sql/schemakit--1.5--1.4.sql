@@ -694,6 +694,16 @@ ALTER TABLE schemakit.password_reset_tokens
     ADD CONSTRAINT password_reset_tokens_token_hash_key UNIQUE (token_hash);
 DROP INDEX schemakit.password_reset_tokens_id_idx;
 DROP FUNCTION schemakit.distribute();
+CREATE OR REPLACE FUNCTION schemakit.touch_updated_at()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.updated_at := pg_catalog.now();
+    RETURN NEW;
+END
+$$;
 DROP FUNCTION schemakit._worker_sequence_ranges();
 
 DROP FUNCTION schemakit._reference_check();

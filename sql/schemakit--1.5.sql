@@ -201,21 +201,17 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'schemakit_reference_check'
 LANGUAGE C;
 
+-- Keeps updated_at current on every UPDATE, in C: the transaction's time,
+-- which on Citus is the distributed transaction's stamp (the same on every
+-- node's copy of a reference table's row; now() would differ per node).
+CREATE FUNCTION schemakit.touch_updated_at()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'schemakit_touch_updated_at'
+LANGUAGE C;
+
 -------------------------------------------------------------------------------
 -- Internal helpers in SQL
 -------------------------------------------------------------------------------
-
--- Keeps updated_at current on every UPDATE.
-CREATE FUNCTION schemakit.touch_updated_at()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    NEW.updated_at := pg_catalog.now();
-    RETURN NEW;
-END
-$$;
 
 -- Raises 23503 unless the user exists; shared by the functions that take a user_id.
 CREATE FUNCTION schemakit._require_user(user_id bigint)
@@ -1993,6 +1989,10 @@ DECLARE
     col text;
     rel regclass;
     copied regclass[] := '{}';
+    cmds text[];
+    cmd text;
+    tops text;
+    s record;
     kind "char";
     key text;
     held text;
@@ -2085,11 +2085,40 @@ BEGIN
     END LOOP;
 
     -- Each worker's sequences in a range of their own (a worker added
-    -- since CREATE EXTENSION got none).
-    SELECT pg_catalog.string_agg(pg_catalog.format('%s:%s %s', w.nodename, w.nodeport, w.result), ', ')
-      INTO held
-      FROM pg_catalog.run_command_on_workers('SELECT schemakit._worker_sequence_ranges()') w
-     WHERE NOT w.success;
+    -- since CREATE EXTENSION got none), and past every id of that range the
+    -- tables already hold (a restored dump brings ids the workers drew).
+    -- The highest ids are read here: the workers do not see this
+    -- transaction's tables until it commits.
+    cmds := ARRAY['SELECT schemakit._worker_sequence_ranges()'];
+    FOR s IN
+        SELECT q.relname AS seq, t.relname AS tbl, a.attname AS col
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_class q ON q.oid = d.objid AND q.relkind = 'S'
+          JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+         WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+           AND d.deptype IN ('a', 'i')
+           AND q.relnamespace = 'schemakit'::regnamespace
+         ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.string_agg(pg_catalog.format(''(%%s,%%s)'', x.g, x.m), '','')'
+            '  FROM (SELECT t.%1$I >> 48 AS g, pg_catalog.max(t.%1$I) AS m FROM schemakit.%2$I t'
+            '         WHERE t.%1$I >= (1::bigint << 48) GROUP BY 1) x', s.col, s.tbl)
+          INTO tops;
+        CONTINUE WHEN tops IS NULL;
+        cmds := cmds || pg_catalog.format(
+            'SELECT pg_catalog.setval(%L, v.m) FROM (VALUES %s) v (g, m), pg_catalog.pg_dist_local_group l'
+            ' WHERE v.g = l.groupid AND v.m > (SELECT s.last_value FROM schemakit.%I s)',
+            'schemakit.' || s.seq, tops, s.seq);
+    END LOOP;
+    FOREACH cmd IN ARRAY cmds LOOP
+        SELECT pg_catalog.string_agg(pg_catalog.format('%s:%s %s', w.nodename, w.nodeport, w.result), ', ')
+          INTO held
+          FROM pg_catalog.run_command_on_workers(cmd) w
+         WHERE NOT w.success;
+        EXIT WHEN held IS NOT NULL;
+    END LOOP;
     IF held IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
             MESSAGE = 'could not move the workers'' sequences to their own ranges',

@@ -14,6 +14,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "nodes/value.h"
@@ -93,4 +94,32 @@ citus_manages(Oid relid, bool *reference)
 	}
 	SPI_finish();
 	return managed;
+}
+
+bool
+citus_transaction_stamp(TimestampTz *stamp)
+{
+	static Oid	fn = InvalidOid;
+	Datum		d;
+	HeapTupleHeader rec;
+	bool		isnull;
+	int64		number;
+
+	if (!citus_loaded())
+		return false;
+	if (!OidIsValid(fn))
+	{
+		fn = LookupFuncName(list_make2(makeString("pg_catalog"),
+									   makeString("get_current_transaction_id")),
+							0, NULL, true);
+		if (!OidIsValid(fn))
+			return false;
+	}
+	d = OidFunctionCall0(fn);
+	rec = DatumGetHeapTupleHeader(d);
+	number = DatumGetInt64(GetAttributeByName(rec, "transaction_number", &isnull));
+	if (isnull || number == 0)
+		return false;
+	*stamp = DatumGetTimestampTz(GetAttributeByName(rec, "transaction_stamp", &isnull));
+	return !isnull;
 }

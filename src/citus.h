@@ -4,6 +4,8 @@
 #ifndef SK_CITUS_H
 #define SK_CITUS_H
 
+#include "datatype/timestamp.h"
+
 /* Citus is in shared_preload_libraries (fixed while the server runs). */
 extern bool citus_loaded(void);
 
@@ -16,5 +18,11 @@ extern bool citus_is_shard(Oid relid);
  * table (the same rows on every node).
  */
 extern bool citus_manages(Oid relid, bool *reference);
+
+/*
+ * Inside a Citus distributed transaction: the stamp its coordinator gave it,
+ * the same on every node the transaction reaches.  False outside one.
+ */
+extern bool citus_transaction_stamp(TimestampTz *stamp);
 
 #endif							/* SK_CITUS_H */
