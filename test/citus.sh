@@ -218,6 +218,8 @@ fi
 # ---------------------------------------------------------------------------
 # ref_all DB: every table but migrations a reference table (as in (b)).
 ref_all() { reference "$1" $TABLES; }
+# id_group ID: the node group whose range holds ID (id >> 48)
+id_group() { if [[ $1 =~ ^[0-9]+$ ]]; then echo $(($1 >> 48)); else echo "not an id: $1"; fi; }
 # on_nodes DB SQL: the answer of each node (coordinator, worker 1, worker 2).
 on_nodes() { local db=$1 q=$2 p; for p in "$CN_PORT" "$W1_PORT" "$W2_PORT"; do printf '%s ' "$(cq "$p" "$db" -c "$q" 2>&1 | tr '\n' ',')"; done; }
 # counts DB: rows per schemakit table, as table=n, from the coordinator.
@@ -316,7 +318,7 @@ code=$(cq "$CN_PORT" sk_ids -c "SELECT schemakit.issue_email_code('ia@example.co
 is "$(cstate "$W1_PORT" sk_ids "INSERT INTO schemakit.users (username, email) VALUES ('ib', 'ib@example.com')")" 00000 \
     "(i) a sign-up on a worker takes an id of its own (no 23505)"
 ub=$(cq "$CN_PORT" sk_ids -c "SELECT id FROM schemakit.users WHERE username = 'ib'")
-is "$((ub >> 48))" 1 "(i) ... in worker 1's range"
+is "$(id_group "$ub")" 1 "(i) ... in worker 1's range"
 is "$(cstate "$W1_PORT" sk_ids "SELECT schemakit.issue_session($ua)")" 00000 "(i) issue_session on a worker: no 23505"
 is "$(cstate "$W1_PORT" sk_ids "SELECT schemakit.issue_email_code('ib@example.com')")" 00000 "(i) issue_email_code on a worker: no 23505"
 is "$(cstate "$CN_PORT" sk_ids "SELECT schemakit.issue_session($ua)")" 00000 "(i) ... and the coordinator's next session still goes in"
@@ -648,7 +650,7 @@ echo "# (De) ids: inserts on each worker"
 for p in "$W1_PORT" "$W2_PORT"; do
     g=$(cq "$p" sk_dist -c "SELECT groupid FROM pg_dist_local_group")
     u=$(cq "$p" sk_dist -c "INSERT INTO schemakit.users (username, email) VALUES ('w$p', 'w$p@example.com') RETURNING id" 2>&1)
-    is "$((u >> 48))" "$g" "(De) a sign-up on worker $g takes id $u, in its range"
+    is "$(id_group "$u")" "$g" "(De) a sign-up on worker $g takes id $u, in its range"
     is "$(cstate "$p" sk_dist "SELECT schemakit.issue_session($u)")" 00000 "(De) issue_session on worker $g"
     is "$(cstate "$p" sk_dist "SELECT schemakit.issue_email_code('w$p@example.com')")" 00000 "(De) issue_email_code on worker $g"
     is "$(cq "$CN_PORT" sk_dist -c "SELECT (SELECT string_agg(DISTINCT (id >> 48)::text, ',') FROM schemakit.sessions WHERE user_id = $u) || ' ' || (SELECT string_agg(DISTINCT (id >> 48)::text, ',') FROM schemakit.email_codes WHERE email_key = 'w$p@example.com')")" "$g $g" \
@@ -666,7 +668,8 @@ is "$(cq "$W1_PORT" sk_dist -c "SELECT last_value FROM schemakit.sessions_id_seq
 
 echo "# (Df) ALTER EXTENSION UPDATE TO '1.4' with distributed tables"
 before=$(counts sk_dist)
-is "$(cstate "$CN_PORT" sk_dist "ALTER EXTENSION schemakit UPDATE TO '1.4'")" 55000 "(Df) the downgrade refuses (55000) while Citus manages schemakit's tables"
+out=$("$CITUS_PG/psql" -X -q -A -t -v VERBOSITY=verbose -h "$CITUS_TMP" -p "$CN_PORT" -U postgres -d sk_dist -c "ALTER EXTENSION schemakit UPDATE TO '1.4'" 2>&1)
+like "$out" "ERROR:  55000: cannot downgrade schemakit to 1.4 while Citus manages its tables" "(Df) the downgrade refuses (55000) while Citus manages schemakit's tables"
 is "$(on_nodes sk_dist "SELECT extversion FROM pg_extension WHERE extname = 'schemakit'")" "1.5, 1.5, 1.5, " "(Df) ... 1.5 on every node"
 is "$(counts sk_dist)" "$before" "(Df) ... every row kept"
 is "$(dist_layout sk_dist)" "$DIST_LAYOUT" "(Df) ... the layout kept"
