@@ -13,9 +13,13 @@
 #   email    issue_email_code + verify_email_code for a fresh address
 #            (bench/pgbench/sk_email.sql)
 #
-# On Citus every schemakit table but migrations is a reference table, and
-# every call goes through the coordinator.  Rounds alternate which side goes
-# first; the figure is the median tps, the ratio Citus/single.  Writes
+# Two Citus layouts, each in its own database of the same cluster, every
+# call through the coordinator: "dist", the supported layout that
+# schemakit.distribute() makes (sessions and password_reset_tokens by
+# token_hash, email_codes by email_key, the rest reference tables), and
+# "ref", every table but migrations a reference table.  Rounds rotate which
+# side goes first; the figure is the median tps and the median of the
+# per-round ratios layout/single.  Writes
 # bench/out/citus.tsv and bench/out/citus.log.  Without the Citus source it
 # prints "# SKIP" and exits 0.  Needs root, like test/citus.sh.
 #
@@ -76,40 +80,55 @@ for t in users organizations snippets email_codes oauth_accounts password_reset_
         -c "SELECT create_reference_table('schemakit.$t')" >/dev/null 2>>"$LOG" || { say "reference $t failed"; exit 1; }
 done
 cq "$CN_PORT" sk_bench -c "SET citus.enable_unsafe_triggers = on" -c "$LOAD" >>"$LOG" 2>&1 || { say "loading Citus failed"; exit 1; }
+# The distribute() layout: made while empty, then the rows through the coordinator.
+citus_db sk_dbench >/dev/null 2>&1 && cq "$CN_PORT" sk_dbench -c "CREATE EXTENSION schemakit" -c "SELECT count(*) FROM schemakit.distribute()" >>"$LOG" 2>&1 &&
+    cq "$CN_PORT" sk_dbench -c "$LOAD" >>"$LOG" 2>&1 || { say "loading the distribute() layout failed"; exit 1; }
 cq "$SP" postgres -c "CREATE DATABASE sk_bench" >/dev/null && cq "$SP" sk_bench -c "CREATE EXTENSION schemakit" -c "$LOAD" >>"$LOG" 2>&1 || exit 1
 for p in "$CN_PORT" "$W1_PORT" "$W2_PORT" "$SP"; do cq "$p" sk_bench -c "VACUUM ANALYZE" >/dev/null 2>&1; done
-say "# loaded $USERS users and $SESSIONS sessions on each side; Citus: $(cq "$CN_PORT" sk_bench -c "SELECT count(*) FROM pg_dist_partition") reference tables"
+for p in "$CN_PORT" "$W1_PORT" "$W2_PORT"; do cq "$p" sk_dbench -c "VACUUM ANALYZE" >/dev/null 2>&1; done
+say "# loaded $USERS users and $SESSIONS sessions on each side; ref: $(cq "$CN_PORT" sk_bench -c "SELECT count(*) FROM pg_dist_partition") reference tables; dist: $(cq "$CN_PORT" sk_dbench -c "SELECT string_agg(partmethod::text, '' ORDER BY partmethod) FROM pg_dist_partition") (h: hash-distributed, n: reference)"
 
 PGB=("$CITUS_PG/pgbench" -n -M prepared -h "$CITUS_TMP" -U postgres)
-pgb() {   # PORT SCRIPT T: tps, or empty
+pgb() {   # PORT SCRIPT T [DB]: tps, or empty
     local out
-    out=$("${PGB[@]}" -p "$1" -c "$CLIENTS" -j "$THREADS" -t "$3" -D "sessions=$SESSIONS" -f "$SK_ROOT/bench/pgbench/$2.sql" sk_bench 2>&1)
-    printf '== %s %s\n%s\n' "$1" "$2" "$out" >>"$LOG"
+    out=$("${PGB[@]}" -p "$1" -c "$CLIENTS" -j "$THREADS" -t "$3" -D "sessions=$SESSIONS" -f "$SK_ROOT/bench/pgbench/$2.sql" "${4:-sk_bench}" 2>&1)
+    printf '== %s %s %s\n%s\n' "$1" "$2" "${4:-sk_bench}" "$out" >>"$LOG"
     grep -Eq 'aborted|number of failed transactions: [1-9]' <<<"$out" && return 1
     sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' <<<"$out"
 }
-declare -A tps
+declare -A tps ratio
+SIDES=(dist ref single)
 for ((r = 1; r <= ROUNDS; r++)); do
     for w in session email; do
         script=sk_$w; t=$T_SESSION; [ $w = email ] && t=$T_EMAIL
-        order="citus single"; ((r % 2)) || order="single citus"
-        for side in $order; do
-            port=$SP; [ $side = citus ] && port=$CN_PORT
-            v=$(pgb "$port" "$script" "$t") && [ -n "$v" ] || { say "pgbench $side $w failed (see $LOG)"; exit 1; }
-            tps[$side.$w]="${tps[$side.$w]:-} $v"
+        # rotate which side goes first
+        order=("${SIDES[@]:$(((r - 1) % 3))}" "${SIDES[@]:0:$(((r - 1) % 3))}")
+        declare -A last=()
+        for side in "${order[@]}"; do
+            port=$SP db=sk_bench
+            [ $side = ref ] && port=$CN_PORT
+            [ $side = dist ] && port=$CN_PORT db=sk_dbench
+            v=$(pgb "$port" "$script" "$t" "$db") && [ -n "$v" ] || { say "pgbench $side $w failed (see $LOG)"; exit 1; }
+            tps[$side.$w]="${tps[$side.$w]:-} $v"; last[$side]=$v
         done
-        say "# round $r $w: Citus $(echo ${tps[citus.$w]} | awk '{print $NF}') tps, single $(echo ${tps[single.$w]} | awk '{print $NF}') tps"
+        for side in dist ref; do ratio[$side.$w]="${ratio[$side.$w]:-} $(calc "${last[$side]} / ${last[single]}")"; done
+        say "# round $r $w: dist $(calc "${last[dist]}" 0) tps, ref $(calc "${last[ref]}" 0) tps, single $(calc "${last[single]}" 0) tps; dist/single $(calc "${last[dist]} / ${last[single]}"), ref/single $(calc "${last[ref]} / ${last[single]}")"
     done
 done
-# Every email transaction verified its code, on both sides.
-for p in "$CN_PORT" "$SP"; do
-    left=$(cq "$p" sk_bench -c "SELECT count(*) FROM schemakit.email_codes WHERE used_at IS NULL")
-    [ "$left" = 0 ] || { say "port $p: $left codes were not verified"; exit 1; }
+# Every email transaction verified its code, on every side.
+for x in "$CN_PORT sk_bench" "$CN_PORT sk_dbench" "$SP sk_bench"; do
+    set -- $x
+    left=$(cq "$1" "$2" -c "SELECT count(*) FROM schemakit.email_codes WHERE used_at IS NULL")
+    [ "$left" = 0 ] || { say "port $1 $2: $left codes were not verified"; exit 1; }
 done
-printf 'workload\tcitus_tps\tsingle_tps\tratio\trounds_citus\trounds_single\n' >"$TSV"
+printf 'workload\tlayout\tcitus_tps\tsingle_tps\tratio_median\tratios_per_round\trounds_citus\trounds_single\n' >"$TSV"
 for w in session email; do
-    c=$(median ${tps[citus.$w]}); s=$(median ${tps[single.$w]})
-    printf '%s\t%.0f\t%.0f\t%s\t%s\t%s\n' "$w" "$c" "$s" "$(calc "$c / $s")" "$(echo ${tps[citus.$w]} | tr ' ' ,)" "$(echo ${tps[single.$w]} | tr ' ' ,)" >>"$TSV"
-    say "# $w: Citus $(calc "$c" 0) tps, single $(calc "$s" 0) tps, ratio Citus/single $(calc "$c / $s")"
+    s=$(median ${tps[single.$w]})
+    for side in dist ref; do
+        c=$(median ${tps[$side.$w]})
+        printf '%s\t%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\n' "$w" "$side" "$c" "$s" "$(median ${ratio[$side.$w]})" "$(echo ${ratio[$side.$w]} | tr ' ' ,)" \
+            "$(echo ${tps[$side.$w]} | tr ' ' ,)" "$(echo ${tps[single.$w]} | tr ' ' ,)" >>"$TSV"
+        say "# $w $side: Citus $(calc "$c" 0) tps, single $(calc "$s" 0) tps; ratio $side/single, median of rounds $(median ${ratio[$side.$w]}) (rounds: $(echo ${ratio[$side.$w]} | tr ' ' ,))"
+    done
 done
 say "# load at end $(cut -d' ' -f1-3 /proc/loadavg); $TSV"
