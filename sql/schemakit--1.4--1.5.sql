@@ -1810,7 +1810,7 @@ BEGIN
         CONTINUE WHEN tops IS NULL;
         cmds := cmds || pg_catalog.format(
             'SELECT pg_catalog.setval(%L, v.m) FROM (VALUES %s) v (g, m), pg_catalog.pg_dist_local_group l'
-            ' WHERE v.g = l.groupid AND v.m > (SELECT s.last_value FROM schemakit.%I s)',
+            ' WHERE v.g = l.groupid AND v.m >= (SELECT s.last_value FROM schemakit.%I s)',
             'schemakit.' || s.seq, tops, s.seq);
     END LOOP;
     FOREACH cmd IN ARRAY cmds LOOP

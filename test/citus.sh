@@ -83,14 +83,7 @@ reference() {
 
 # The public functions, as test/scripts/25-smoke.sh lists them.
 public_functions() {
-    cq "$1" "$2" <<'SQL'
-SELECT p.oid::regprocedure::text
-  FROM pg_proc p
-  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
-  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'schemakit'
- WHERE p.proname !~ '^_' AND p.prorettype <> 'trigger'::regtype
- ORDER BY 1;
-SQL
+    cq "$1" "$2" <"$SK_ROOT/test/lib/public-functions.sql"
 }
 
 # walk TAG PORT DB [SKIP-REGEX]: the smoke walk on that node; every public
@@ -562,23 +555,6 @@ SELECT :'s_pre', :'s_live', :'tok', :'code', :'pid';
 SQL
 }
 
-# The remedy for restored databases (doc/citus.md, "pg_dump and restore"):
-# run on every worker, it moves each schemakit sequence past the highest id
-# of the worker's own range in the sequence's table.
-WORKER_SEQ_REMEDY="DO \$\$ DECLARE r record; g bigint; top bigint; BEGIN
-  SELECT groupid INTO g FROM pg_dist_local_group;
-  FOR r IN SELECT d.objid::regclass AS seq, d.refobjid::regclass AS tbl, a.attname AS col
-             FROM pg_depend d JOIN pg_class c ON c.oid = d.objid AND c.relkind = 'S'
-             JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-            WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-              AND d.deptype = 'i' AND c.relnamespace = 'schemakit'::regnamespace LOOP
-    EXECUTE format('SELECT max(%I) FROM %s WHERE %I >= \$1 AND %I < \$2', r.col, r.tbl, r.col, r.col)
-       INTO top USING g << 48, (g + 1) << 48;
-    IF top IS NOT NULL AND top >= (SELECT coalesce(s.last_value, 0) FROM pg_sequences s
-                                    WHERE s.schemaname = 'schemakit' AND s.sequencename = (SELECT relname FROM pg_class WHERE oid = r.seq)) THEN
-      PERFORM setval(r.seq, top + 1, false);
-    END IF;
-  END LOOP; END \$\$"
 
 if section D; then
 echo "# (Da) distribute() on a database with rows in every table"
@@ -676,10 +652,12 @@ is "$(dist_layout sk_dist)" "$DIST_LAYOUT" "(Df) ... the layout kept"
 
 echo "# (Dx) reference-table triggers: users.updated_at on every placement"
 cq "$CN_PORT" sk_dist -c "UPDATE schemakit.users SET display_name = 'Ada' WHERE id = 1" >/dev/null
-# KNOWN (reported): touch_updated_at runs on each placement with that
-# node's now(); when it is fixed this check fails: turn it round.
-is "$(cq "$CN_PORT" sk_dist -c "SELECT count(DISTINCT result) FROM run_command_on_placements('schemakit.users', 'SELECT updated_at FROM %s WHERE id = 1')")" 3 \
-    "(Dx) KNOWN: after an UPDATE on the coordinator, the three placements of users hold three different updated_at"
+# touch_updated_at runs on each placement; it writes the distributed
+# transaction's stamp, not each node's now(), so the copies agree.
+is "$(cq "$CN_PORT" sk_dist -c "SELECT count(DISTINCT result) FROM run_command_on_placements('schemakit.users', 'SELECT updated_at FROM %s WHERE id = 1')")" 1 \
+    "(Dx) after an UPDATE on the coordinator, the three placements of users hold the same updated_at"
+is "$(cq "$CN_PORT" sk_dist -c "SELECT updated_at > created_at FROM schemakit.users WHERE id = 1")" t \
+    "(Dx) ... and it moved on from created_at"
 citus_log "(Da-Df) took $((SECONDS - T1)) s"
 
 echo "# (Db) the smoke walk on the distribute() layout"
@@ -750,24 +728,13 @@ done
 is "$(cq "$W2_PORT" sk_dist2 -c "SELECT schemakit.verify_email_code('Dora@example.com', '$c_d')")" t "(Di) the open code verifies on a worker (same key file)"
 is "$(cq "$W1_PORT" sk_dist2 -c "SELECT schemakit.consume_password_reset_token('$t_d')")" 1 "(Di) the token is consumed on a worker"
 like "$(cq "$CN_PORT" sk_dist2 -c "SELECT schemakit.issue_session(1)")" '^[A-Za-z0-9_-]{43}$' "(Di) new sessions on the coordinator after the restore"
-# The dump holds ids worker 1 drew before it (De).  KNOWN (reported): the
-# restored database's workers start their ranges afresh, below those ids;
-# distribute() does not move them past the rows.  When it does, these
-# checks fail: turn them round.
+# The dump holds ids worker 1 drew before it (De): distribute() moves
+# every worker's sequences past the ids of its range the tables hold.
 w1top=$(cq "$CN_PORT" sk_dist2 -c "SELECT max(id) FROM schemakit.sessions WHERE id >> 48 = 1")
-is "$(cq "$W1_PORT" sk_dist2 -c "SELECT last_value <= $w1top AND NOT is_called FROM schemakit.sessions_id_seq")" t \
-    "(Di) KNOWN: worker 1's session sequence restarts at or below the worker-1 session id $w1top the dump holds"
-is "$(cstate "$W1_PORT" sk_dist2 "INSERT INTO schemakit.users (username, email) VALUES ('w-after', 'w-after@example.com')")" 23505 \
-    "(Di) KNOWN: so a sign-up on worker 1 after the restore reuses a user id: 23505"
-sid=$(cq "$W1_PORT" sk_dist2 -c "SELECT schemakit.issue_session(1)" >/dev/null 2>&1; cq "$CN_PORT" sk_dist2 -c "SELECT max(id) FROM schemakit.sessions WHERE id >> 48 = 1 AND id <= $w1top AND user_id = 1")
-is "$(cq "$CN_PORT" sk_dist2 -c "SELECT count(DISTINCT user_id) FROM schemakit.find_session_by_id(${sid:-0})")" 2 \
-    "(Di) KNOWN: and a session issued on worker 1 takes id ${sid:-?}, already another user's: find_session_by_id answers two users' sessions"
-# The remedy doc/citus.md gives: on every worker, each sequence past the
-# highest id of its own range in the table.
-cq "$CN_PORT" sk_dist2 -c "SELECT bool_and(success) FROM run_command_on_workers(\$cmd\$$WORKER_SEQ_REMEDY\$cmd\$)" >/dev/null
-is "$(cq "$W1_PORT" sk_dist2 -c "SELECT last_value > $w1top FROM schemakit.sessions_id_seq")" t "(Di) after the remedy: worker 1's session sequence is past the dumped ids"
+is "$(cq "$W1_PORT" sk_dist2 -c "SELECT last_value >= $w1top FROM schemakit.sessions_id_seq")" t \
+    "(Di) worker 1's session sequence is past the worker-1 session id $w1top the dump holds"
 is "$(cstate "$W1_PORT" sk_dist2 "INSERT INTO schemakit.users (username, email) VALUES ('w-after', 'w-after@example.com')")" 00000 \
-    "(Di) ... a sign-up on worker 1 goes in"
+    "(Di) ... a sign-up on worker 1 after the restore goes in"
 dups=$(cq "$CN_PORT" sk_dist2 -c "SELECT count(*) - count(DISTINCT id) FROM schemakit.sessions")
 cq "$W1_PORT" sk_dist2 -c "SELECT schemakit.issue_session(1)" -c "SELECT schemakit.issue_session(1)" >/dev/null
 cq "$W2_PORT" sk_dist2 -c "SELECT schemakit.issue_session(1)" >/dev/null
