@@ -21,7 +21,7 @@
 --     129 symbols, 129000 draws (127 at 2/256, 2 at 1/256):           ~500
 -- (One position of 20000 default IDs alone would only reach ~132.)
 BEGIN;
-SELECT plan(185);
+SELECT plan(189);
 
 -- Runs sql and returns {sqlstate, message, detail} of the error it raises.
 CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text[]
@@ -52,7 +52,7 @@ INSERT INTO expected_functions (fn, args, rettype, lang, vol, strict, parallel) 
     ('_email_ok',                '{text}',          'boolean', 'sql',     'immutable', true,  's'),
     -- (no unkeyed _code_hash: codes are stored under a key only)
     ('_code_hash_keyed',         '{text,text}',     'bytea',   'c',       'stable',    true,  's'),
-    ('touch_updated_at',         '{}',              'trigger', 'plpgsql', 'volatile',  false, 'u'),
+    ('touch_updated_at',         '{}',              'trigger', 'c',       'volatile',  false, 'u'),
     ('migrations_merge',         '{}',              'trigger', 'plpgsql', 'volatile',  false, 'u'),
     ('snippets_public_id_retry', '{}',              'trigger', 'plpgsql', 'volatile',  false, 'u'),
     ('record_snippet_view',      '{text}',          'bigint',  'sql',     'volatile',  true,  'u'),
@@ -452,6 +452,26 @@ SELECT is(schemakit._code_hash_keyed('A@B', '123456'), schemakit._code_hash_keye
           '_code_hash_keyed ignores the ASCII case of the email');
 SELECT isnt(schemakit._code_hash_keyed('a@b', '123456'), schemakit._code_hash_keyed('a@c', '123456'),
             '_code_hash_keyed binds the code to the email');
+
+-- touch_updated_at (C): the transaction's time, on any table with a
+-- timestamptz updated_at; anything else is refused, never written.
+CREATE TEMP TABLE touch_ok (id int, updated_at timestamptz DEFAULT '2000-01-01');
+CREATE TRIGGER t BEFORE UPDATE ON touch_ok FOR EACH ROW EXECUTE FUNCTION schemakit.touch_updated_at();
+INSERT INTO touch_ok (id) VALUES (1);
+UPDATE touch_ok SET id = 2;
+SELECT is((SELECT updated_at FROM touch_ok), now(), 'touch_updated_at writes the transaction''s time (now())');
+CREATE TEMP TABLE touch_none (id int);
+CREATE TRIGGER t BEFORE UPDATE ON touch_none FOR EACH ROW EXECUTE FUNCTION schemakit.touch_updated_at();
+INSERT INTO touch_none VALUES (1);
+SELECT throws_ok('UPDATE touch_none SET id = 2', '42703', NULL, 'touch_updated_at on a table without updated_at: 42703');
+CREATE TEMP TABLE touch_text (id int, updated_at text);
+CREATE TRIGGER t BEFORE UPDATE ON touch_text FOR EACH ROW EXECUTE FUNCTION schemakit.touch_updated_at();
+INSERT INTO touch_text VALUES (1, 'x');
+SELECT throws_ok('UPDATE touch_text SET id = 2', '42703', NULL, 'touch_updated_at on a text updated_at: 42703');
+CREATE TEMP TABLE touch_after (id int, updated_at timestamptz);
+CREATE TRIGGER t AFTER UPDATE ON touch_after FOR EACH ROW EXECUTE FUNCTION schemakit.touch_updated_at();
+INSERT INTO touch_after VALUES (1, NULL);
+SELECT throws_ok('UPDATE touch_after SET id = 2', '39P01', NULL, 'touch_updated_at as an AFTER trigger: 39P01');
 
 SELECT * FROM finish();
 ROLLBACK;
