@@ -1319,7 +1319,7 @@ DECLARE
     purge record;
     n bigint;
     total bigint := 0;
-    hashed boolean;
+    managed boolean;
 BEGIN
     -- 22004 for NULL, 22023 unless now() - 100 years <= cutoff <= now().
     cutoff := schemakit._purge_cutoff(older_than, interval '100 years');
@@ -1340,14 +1340,17 @@ BEGIN
                        ('invitations', 'LEAST(x.expires_at, x.accepted_at, x.revoked_at)', ''),
                        ('verifications', 'x.expires_at', '')) AS v (tbl, dead_at, keep)
     LOOP
-        -- A table Citus hash-distributes cannot be read FOR UPDATE across
-        -- its shards: one plain DELETE there, the same rows.
+        -- A table Citus manages gets one plain DELETE: a hash-distributed
+        -- one cannot be read FOR UPDATE across its shards, and on the copies
+        -- of a reference table a LIMIT ... SKIP LOCKED batch could pick
+        -- different rows on different nodes.  The same predicate deletes
+        -- the same rows everywhere.
         IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
-            EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p'
-                    ' WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1 AND p.partmethod OPERATOR(pg_catalog.<>) ''n'')'
-              INTO hashed
+            EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p'
+                    ' WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1)'
+              INTO managed
               USING pg_catalog.format('schemakit.%I', purge.tbl)::regclass;
-            IF hashed THEN
+            IF managed THEN
                 EXECUTE pg_catalog.format(
                     'DELETE FROM schemakit.%1$I x WHERE %2$s < $1%3$s', purge.tbl, purge.dead_at, purge.keep)
                 USING cutoff, batch, window_start;
@@ -1356,10 +1359,12 @@ BEGIN
                 CONTINUE;
             END IF;
         END IF;
+        -- Each batch deletes by ctid, the rows its own subquery locked (no
+        -- index on id needed: email_codes' key leads with email_key).
         FOR i IN 1..20 LOOP
             EXECUTE pg_catalog.format(
-                'DELETE FROM schemakit.%1$I t WHERE t.id = ANY (ARRAY('
-                '  SELECT x.id FROM schemakit.%1$I x WHERE %2$s < $1%3$s'
+                'DELETE FROM schemakit.%1$I t WHERE t.ctid OPERATOR(pg_catalog.=) ANY (ARRAY('
+                '  SELECT x.ctid FROM schemakit.%1$I x WHERE %2$s < $1%3$s'
                 '   LIMIT $2 FOR UPDATE SKIP LOCKED))', purge.tbl, purge.dead_at, purge.keep)
             USING cutoff, batch, window_start;
             GET DIAGNOSTICS n = ROW_COUNT;
@@ -1810,8 +1815,9 @@ BEGIN
         CONTINUE WHEN tops IS NULL;
         cmds := cmds || pg_catalog.format(
             'SELECT pg_catalog.setval(%L, v.m) FROM (VALUES %s) v (g, m), pg_catalog.pg_dist_local_group l'
-            ' WHERE v.g = l.groupid AND v.m >= (SELECT s.last_value FROM schemakit.%I s)',
-            'schemakit.' || s.seq, tops, s.seq);
+            ' WHERE v.g OPERATOR(pg_catalog.=) l.groupid'
+            '   AND v.m OPERATOR(pg_catalog.>=) (SELECT s.last_value FROM schemakit.%I s)',
+            pg_catalog.format('schemakit.%I', s.seq), tops, s.seq);
     END LOOP;
     FOREACH cmd IN ARRAY cmds LOOP
         SELECT pg_catalog.string_agg(pg_catalog.format('%s:%s %s', w.nodename, w.nodeport, w.result), ', ')

@@ -22,6 +22,8 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/varlena.h"
 
 #include "citus.h"
@@ -107,7 +109,8 @@ citus_transaction_stamp(TimestampTz *stamp)
 
 	if (!citus_loaded())
 		return false;
-	if (!OidIsValid(fn))
+	/* Looked up again after a DROP and CREATE EXTENSION citus. */
+	if (!OidIsValid(fn) || !SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(fn)))
 	{
 		fn = LookupFuncName(list_make2(makeString("pg_catalog"),
 									   makeString("get_current_transaction_id")),

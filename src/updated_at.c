@@ -15,7 +15,9 @@
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -32,6 +34,7 @@ schemakit_touch_updated_at(PG_FUNCTION_ARGS)
 	int			attnum;
 	TimestampTz stamp;
 	Datum		value;
+	Oid			type = InvalidOid;
 	bool		isnull = false;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
@@ -42,15 +45,20 @@ schemakit_touch_updated_at(PG_FUNCTION_ARGS)
 
 	desc = RelationGetDescr(td->tg_relation);
 	attnum = SPI_fnumber(desc, "updated_at");
-	if (attnum <= 0 || TupleDescAttr(desc, attnum - 1)->atttypid != TIMESTAMPTZOID)
+	if (attnum > 0)
+		type = TupleDescAttr(desc, attnum - 1)->atttypid;
+	if (attnum <= 0 || (type != TIMESTAMPTZOID && type != TIMESTAMPOID))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("table \"%s\" has no column \"updated_at\" of type timestamptz",
+				 errmsg("table \"%s\" has no column \"updated_at\" of type timestamptz or timestamp",
 						RelationGetRelationName(td->tg_relation))));
 
 	if (!citus_transaction_stamp(&stamp))
 		stamp = GetCurrentTransactionStartTimestamp();
 	value = TimestampTzGetDatum(stamp);
+	/* A timestamp column gets the local time, as an assignment of now() would. */
+	if (type == TIMESTAMPOID)
+		value = DirectFunctionCall1(timestamptz_timestamp, value);
 	PG_RETURN_POINTER(heap_modify_tuple_by_cols(td->tg_newtuple, desc, 1, &attnum,
 												&value, &isnull));
 }

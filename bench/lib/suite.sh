@@ -280,7 +280,7 @@ VACUUM ANALYZE schemakit.sessions;
 CHECKPOINT;
 SQL
         have=$size
-        say "# loaded to $size rows in $(calc "$(now_s) - $t0" 1) s; $("${PSQL[@]}" -d sk_growth -c "SELECT 'public_id index ' || pg_size_pretty(pg_relation_size('schemakit.snippets_public_id_key')) || ', token_hash index ' || pg_size_pretty(pg_relation_size('schemakit.sessions_token_hash_key'))")"
+        say "# loaded to $size rows in $(calc "$(now_s) - $t0" 1) s; $("${PSQL[@]}" -d sk_growth -c "SELECT 'public_id index ' || pg_size_pretty(pg_relation_size('schemakit.snippets_public_id_key')) || ', token_hash index ' || pg_size_pretty(pg_relation_size(coalesce(to_regclass('schemakit.sessions_token_hash_key'), 'schemakit.sessions_pkey')))")"
         local pl="" pt="" sl=""
         for ((r = 1; r <= ROUNDS; r++)); do
             pgb sk_growth growth_public_id 1 1 "$GROWTH_T" -r -D "rows=$size"

@@ -21,7 +21,7 @@
 --     129 symbols, 129000 draws (127 at 2/256, 2 at 1/256):           ~500
 -- (One position of 20000 default IDs alone would only reach ~132.)
 BEGIN;
-SELECT plan(189);
+SELECT plan(190);
 
 -- Runs sql and returns {sqlstate, message, detail} of the error it raises.
 CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text[]
@@ -460,6 +460,11 @@ CREATE TRIGGER t BEFORE UPDATE ON touch_ok FOR EACH ROW EXECUTE FUNCTION schemak
 INSERT INTO touch_ok (id) VALUES (1);
 UPDATE touch_ok SET id = 2;
 SELECT is((SELECT updated_at FROM touch_ok), now(), 'touch_updated_at writes the transaction''s time (now())');
+CREATE TEMP TABLE touch_local (id int, updated_at timestamp DEFAULT '2000-01-01');
+CREATE TRIGGER t BEFORE UPDATE ON touch_local FOR EACH ROW EXECUTE FUNCTION schemakit.touch_updated_at();
+INSERT INTO touch_local (id) VALUES (1);
+UPDATE touch_local SET id = 2;
+SELECT is((SELECT updated_at FROM touch_local), now()::timestamp, 'touch_updated_at writes the local time into a timestamp column, as now() would');
 CREATE TEMP TABLE touch_none (id int);
 CREATE TRIGGER t BEFORE UPDATE ON touch_none FOR EACH ROW EXECUTE FUNCTION schemakit.touch_updated_at();
 INSERT INTO touch_none VALUES (1);

@@ -10,7 +10,7 @@
 -- explicit timestamps relative to it.  The three tables are emptied first
 -- (inside this transaction only), so the counts are exact.
 BEGIN;
-SELECT plan(38);
+SELECT plan(40);
 
 SELECT function_returns('schemakit', 'purge_expired', ARRAY['interval']::name[], 'bigint',
                         'purge_expired(interval) returns bigint');
@@ -189,6 +189,19 @@ VALUES ('w_used@purge.example', sha256('w_used'::bytea), now() + interval '1 min
 SELECT is(schemakit.purge_expired('0'), 1::bigint, 'purge_expired(''0'') deletes the dead code created before the window');
 SELECT is((SELECT array_agg(email) FROM schemakit.email_codes WHERE email LIKE 'w\_%'), ARRAY['w_used@purge.example'],
           'and keeps the dead code created inside the window, which the limits count');
+
+-- At size: 100,000 dead codes go in 20 batches of 5,000, each found through
+-- email_codes_dead_at_idx and deleted by its rows' ctid (email_codes has no
+-- index leading with id).  A batch that had to scan the table for its ids
+-- would take about 20 seconds here; 5 seconds is far above what it takes.
+DELETE FROM schemakit.email_codes;
+INSERT INTO schemakit.email_codes (email, code_hash, expires_at, created_at)
+SELECT 'bulk' || g || '@purge.example', sha256(g::text::bytea), now() - interval '3 days', now() - interval '3 days'
+  FROM generate_series(1, 100000) g;
+SET LOCAL statement_timeout = '5s';
+SELECT is(schemakit.purge_expired('1 day'), 100000::bigint, 'purge_expired deletes 100,000 dead codes in batches, within 5 seconds');
+RESET statement_timeout;
+SELECT is((SELECT count(*) FROM schemakit.email_codes), 0::bigint, 'and none is left');
 
 SELECT * FROM finish();
 ROLLBACK;
